@@ -1,0 +1,297 @@
+"""Settings: `settings.toml` (or the file named by env SCRM_SETTINGS) plus env overrides.
+
+Key names are a contract: deployments set `SCRM__<SECTION>__<KEY>` and tools read the
+TOML. Every value is checked at start; a bad or missing one raises `SettingsError`
+with one line naming the key. Secrets never appear in `repr()` or logs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FILE = ROOT / "settings.toml"
+ENV_FILE = "SCRM_SETTINGS"
+ENV_PREFIX = "SCRM__"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the key in one line."""
+
+
+def _secret() -> Any:
+    return field(repr=False)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    public_url: str
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = _secret()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite:")
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = _secret()
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    lease_seconds: int
+    sweep_interval_seconds: float
+    concurrency: int
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    corp_id: str
+    token: str = _secret()
+    encoding_aes_key: str = _secret()
+    contact_secret: str = _secret()
+    api_base: str = "https://qyapi.weixin.qq.com"
+    callback_max_age_seconds: int = 300
+    rate_limit_per_minute: int = 10000
+    rate_limits: Mapping[str, int] = field(default_factory=dict)
+    busy_retries: int = 5
+    request_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class MiniAppSettings:
+    appid: str
+    secret: str = _secret()
+    api_base: str = "https://api.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    tokens: tuple[str, ...] = _secret()
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    enabled: bool
+    host: str
+    port: int
+    callback_url: str
+    delivery_timeout_seconds: float
+    delivery_retries: int
+    token_expires_in: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings
+    database: DatabaseSettings
+    redis: RedisSettings
+    queue: QueueSettings
+    wecom: WeComSettings
+    miniapp: MiniAppSettings
+    admin: AdminSettings
+    sandbox: SandboxSettings
+
+    @property
+    def wecom_api_base(self) -> str:
+        """Where WeCom API calls go: the in-process sandbox when enabled, else api_base."""
+        return self.sandbox.base_url if self.sandbox.enabled else self.wecom.api_base
+
+    @property
+    def miniapp_api_base(self) -> str:
+        return self.sandbox.base_url if self.sandbox.enabled else self.miniapp.api_base
+
+    @property
+    def callback_url(self) -> str:
+        return self.sandbox.callback_url or f"{self.server.base_url}/wecom/callback"
+
+
+_SECTIONS: dict[str, type] = {
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "redis": RedisSettings,
+    "queue": QueueSettings,
+    "wecom": WeComSettings,
+    "miniapp": MiniAppSettings,
+    "admin": AdminSettings,
+    "sandbox": SandboxSettings,
+}
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the TOML file, apply env overrides, coerce and validate every key."""
+    env = os.environ if environ is None else environ
+    file = Path(path or env.get(ENV_FILE) or DEFAULT_FILE)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"settings file {file} not found (env {ENV_FILE})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings file {file} is not valid TOML: {exc}") from None
+    for name, value in env.items():
+        if name.startswith(ENV_PREFIX):
+            _apply_override(raw, name, value)
+    sections = {name: _build_section(name, cls, raw.get(name)) for name, cls in _SECTIONS.items()}
+    unknown = set(raw) - set(_SECTIONS)
+    if unknown:
+        raise SettingsError(f"unknown settings section [{sorted(unknown)[0]}]")
+    settings = Settings(**sections)
+    _validate(settings)
+    return settings
+
+
+def _apply_override(raw: dict[str, Any], name: str, value: str) -> None:
+    parts = name[len(ENV_PREFIX) :].lower().split("__")
+    if len(parts) != 2 or parts[0] not in _SECTIONS:
+        raise SettingsError(f"env {name}: expected SCRM__<SECTION>__<KEY> with a known section")
+    section, key = parts
+    known = {f.name for f in fields(_SECTIONS[section])}
+    if key not in known:
+        raise SettingsError(f"env {name}: unknown key {section}.{key}")
+    raw.setdefault(section, {})[key] = _EnvValue(value)
+
+
+class _EnvValue(str):
+    """A string from the environment, to be coerced to the key's declared type."""
+
+
+def _build_section(name: str, cls: type, values: Any) -> Any:
+    if not isinstance(values, dict):
+        raise SettingsError(f"settings section [{name}] is missing")
+    kwargs: dict[str, Any] = {}
+    declared = {f.name: f for f in fields(cls)}
+    for key in values:
+        if key not in declared:
+            raise SettingsError(f"unknown setting {name}.{key}")
+    for key, spec in declared.items():
+        if key not in values:
+            raise SettingsError(f"missing setting {name}.{key}")
+        kwargs[key] = _coerce(f"{name}.{key}", spec.type, values[key])
+    return cls(**kwargs)
+
+
+def _coerce(key: str, type_name: Any, value: Any) -> Any:
+    type_name = str(type_name)
+    from_env = isinstance(value, _EnvValue)
+    try:
+        if type_name == "bool":
+            if from_env:
+                lowered = value.strip().lower()
+                if lowered not in {"true", "false", "1", "0", "yes", "no"}:
+                    raise ValueError
+                return lowered in {"true", "1", "yes"}
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
+        if type_name == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if type_name == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if type_name == "str":
+            if not isinstance(value, str):
+                raise ValueError
+            return str(value)
+        if type_name.startswith("tuple"):
+            items = _parse_list(value) if from_env else value
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise ValueError
+            return tuple(items)
+        if type_name.startswith("Mapping"):
+            table = json.loads(value) if from_env else value
+            if not isinstance(table, dict):
+                raise ValueError
+            return {str(k): int(v) for k, v in table.items()}
+    except (ValueError, TypeError):
+        pass
+    raise SettingsError(f"setting {key} must be {_describe(type_name)}, got {value!r}"
+                        if "secret" not in key and "token" not in key and "key" not in key
+                        else f"setting {key} must be {_describe(type_name)}")
+
+
+def _parse_list(value: str) -> Any:
+    value = value.strip()
+    if value.startswith("["):
+        return json.loads(value)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _describe(type_name: str) -> str:
+    return {
+        "bool": "true or false",
+        "int": "an integer",
+        "float": "a number",
+        "str": "a string",
+    }.get(type_name, "a list of strings" if type_name.startswith("tuple") else "a table")
+
+
+_AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
+_TOKEN = re.compile(r"[A-Za-z0-9]{1,32}")
+
+
+def _validate(s: Settings) -> None:
+    def check(ok: bool, message: str) -> None:
+        if not ok:
+            raise SettingsError(message)
+
+    check(1 <= s.server.port <= 65535, "setting server.port must be 1..65535")
+    check(1 <= s.sandbox.port <= 65535, "setting sandbox.port must be 1..65535")
+    check(
+        s.database.url.startswith(("sqlite://", "postgres://", "postgresql://")),
+        "setting database.url must start with sqlite:// or postgres://",
+    )
+    check(
+        s.redis.url == "" or s.redis.url.startswith(("redis://", "rediss://", "unix://")),
+        "setting redis.url must be empty (in-process) or a redis:// URL",
+    )
+    check(bool(s.wecom.corp_id), "setting wecom.corp_id is empty")
+    check(bool(_TOKEN.fullmatch(s.wecom.token)), "setting wecom.token must be 1-32 letters/digits")
+    check(
+        bool(_AES_KEY.fullmatch(s.wecom.encoding_aes_key)),
+        "setting wecom.encoding_aes_key must be exactly 43 letters/digits",
+    )
+    check(bool(s.wecom.contact_secret), "setting wecom.contact_secret is empty")
+    for key, url in (
+        ("wecom.api_base", s.wecom.api_base),
+        ("miniapp.api_base", s.miniapp.api_base),
+    ):
+        parts = urlsplit(url)
+        check(parts.scheme in {"http", "https"} and bool(parts.netloc),
+              f"setting {key} must be an http(s) URL")
+    check(s.wecom.callback_max_age_seconds > 0, "setting wecom.callback_max_age_seconds must be > 0")
+    check(s.wecom.rate_limit_per_minute > 0, "setting wecom.rate_limit_per_minute must be > 0")
+    check(s.queue.max_attempts >= 1, "setting queue.max_attempts must be >= 1")
+    check(s.queue.lease_seconds > 0, "setting queue.lease_seconds must be > 0")
+    check(s.queue.concurrency >= 1, "setting queue.concurrency must be >= 1")
+    check(s.sandbox.delivery_retries >= 0, "setting sandbox.delivery_retries must be >= 0")
+    check(all(len(t) >= 16 for t in s.admin.tokens), "setting admin.tokens: each token needs >= 16 characters")

@@ -1,0 +1,81 @@
+"""Shared fixtures: the backend matrix and settings.
+
+Every test that asks for `backend` (directly or through `settings`/`redis`) runs on the
+embedded default (SQLite file + fakeredis) and, when SCRM_TEST_DATABASE_URL and
+SCRM_TEST_REDIS_URL are set, again on PostgreSQL + Redis over real connections.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.redis_conn import open_redis
+from bot.settings import Settings, load_settings
+
+pytest_plugins = ["tests.sandbox_fixtures"]
+
+REAL_DB = os.environ.get("SCRM_TEST_DATABASE_URL", "")
+REAL_REDIS = os.environ.get("SCRM_TEST_REDIS_URL", "")
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    database_url: str
+    redis_url: str
+
+    @property
+    def real(self) -> bool:
+        return self.name == "real"
+
+
+def _backend_params() -> list[str]:
+    return ["embedded", "real"] if REAL_DB and REAL_REDIS else ["embedded"]
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "real":
+        return Backend("real", REAL_DB, REAL_REDIS)
+    return Backend("embedded", f"sqlite://{tmp_path / 'scrm.sqlite3'}", "")
+
+
+def make_settings(backend: Backend | None = None, **overrides: str) -> Settings:
+    """Settings from the repo's settings.toml with env-style overrides
+    (`make_settings(b, wecom__api_base="http://...")`)."""
+    env = {f"SCRM__{k.upper()}": v for k, v in overrides.items()}
+    env.setdefault("SCRM__SANDBOX__ENABLED", "false")
+    if backend is not None:
+        env["SCRM__DATABASE__URL"] = backend.database_url
+        env["SCRM__REDIS__URL"] = backend.redis_url
+    return load_settings(environ=env)
+
+
+@pytest.fixture
+def settings(backend: Backend) -> Settings:
+    return make_settings(backend)
+
+
+@pytest.fixture
+async def redis(backend: Backend) -> AsyncIterator[Redis]:
+    client = open_redis(backend.redis_url)
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+def free_port() -> Iterator[int]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    yield port
