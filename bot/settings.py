@@ -76,6 +76,7 @@ class WeComSettings:
     rate_limit_per_minute: int = 10000
     rate_limits: Mapping[str, int] = field(default_factory=dict)
     busy_retries: int = 5
+    busy_backoff_seconds: float = 1.0
     request_timeout_seconds: float = 10.0
 
 

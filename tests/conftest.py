@@ -8,7 +8,7 @@ SCRM_TEST_REDIS_URL are set, again on PostgreSQL + Redis over real connections.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +57,32 @@ def make_settings(backend: Backend | None = None, **overrides: str) -> Settings:
     return load_settings(environ=env)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.fixture
 def settings(backend: Backend) -> Settings:
-    return make_settings(backend)
+    """Settings for one test: the app and the sandbox on free ports, WeCom and
+    mini-program API calls pointed at the sandbox, callbacks pointed at the app,
+    and retry backoffs shrunk so failure paths finish quickly."""
+    app_port, sandbox_port = _free_port(), _free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    return make_settings(
+        backend,
+        server__port=str(app_port),
+        sandbox__port=str(sandbox_port),
+        wecom__api_base=sandbox_url,
+        miniapp__api_base=sandbox_url,
+        queue__retry_base_seconds="0.01",
+        queue__retry_max_seconds="0.05",
+        wecom__busy_backoff_seconds="0.01",
+        sandbox__delivery_timeout_seconds="2",
+    )
 
 
 @pytest.fixture
@@ -69,13 +92,3 @@ async def redis(backend: Backend) -> AsyncIterator[Redis]:
     yield client
     await client.flushdb()
     await client.aclose()
-
-
-@pytest.fixture
-def free_port() -> Iterator[int]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    yield port
