@@ -65,11 +65,37 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def _reset_real_services(backend: Backend) -> None:
+    """Bring PostgreSQL to the latest migration with empty tables, and Redis to empty."""
+    from tortoise import connections
+
+    from bot import db
+
+    await db.migrate(backend.database_url)
+    await db.open_db(backend.database_url)
+    try:
+        conn = connections.get("default")
+        _, rows = await conn.execute_query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename <> 'tortoise_migrations'"
+        )
+        tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
+        if tables:
+            await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await db.close_db()
+    client = open_redis(backend.redis_url)
+    await client.flushdb()
+    await client.aclose()
+
+
 @pytest.fixture
-def settings(backend: Backend) -> Settings:
+async def settings(backend: Backend) -> Settings:
     """Settings for one test: the app and the sandbox on free ports, WeCom and
     mini-program API calls pointed at the sandbox, callbacks pointed at the app,
     and retry backoffs shrunk so failure paths finish quickly."""
+    if backend.real:
+        await _reset_real_services(backend)
     app_port, sandbox_port = _free_port(), _free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     return make_settings(
@@ -82,7 +108,23 @@ def settings(backend: Backend) -> Settings:
         queue__retry_max_seconds="0.05",
         wecom__busy_backoff_seconds="0.01",
         sandbox__delivery_timeout_seconds="2",
+        queue__sweep_interval_seconds="0.2",
     )
+
+
+@pytest.fixture
+async def app_server(settings: Settings) -> AsyncIterator[str]:
+    """The real app from the factory, listening on settings.server.port; yields its URL."""
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.server.host, settings.server.port)
+    await site.start()
+    yield settings.server.base_url
+    await runner.cleanup()
 
 
 @pytest.fixture

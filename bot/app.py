@@ -1,0 +1,110 @@
+"""The app factory: `create_app(settings)` is used by run.py, the tests and the benchmarks.
+
+Every resource opens and closes in its own cleanup context, in order: database, Redis,
+HTTP session, WeCom client, job queue (with the in-process worker on the embedded
+default), inbox writer, and the in-process WeCom sandbox when enabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot import db
+from bot.callback import create_callback_app
+from bot.crypto import CallbackCrypto
+from bot.health import healthz
+from bot.inbox import InboxWriter
+from bot.keys import BROKER, CALLBACK_CRYPTO, CLOCK, HTTP, INBOX, REDIS, SETTINGS, WECOM
+from bot.processing import EventProcessor
+from bot.queue import create_broker, enqueuer, sweep_forever
+from bot.redis_conn import open_redis
+from bot.settings import Settings
+from bot.wecom import WeComClient
+
+log = logging.getLogger("scrm.app")
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.database.is_sqlite:
+        await db.migrate(settings.database.url)
+    await db.open_db(settings.database.url)
+    yield
+    await db.close_db()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    app[REDIS] = open_redis(app[SETTINGS].redis.url)
+    yield
+    await app[REDIS].aclose()
+
+
+async def _http(app: web.Application) -> AsyncIterator[None]:
+    timeout = aiohttp.ClientTimeout(total=app[SETTINGS].wecom.request_timeout_seconds)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        app[HTTP] = session
+        yield
+
+
+async def _wecom(app: web.Application) -> AsyncIterator[None]:
+    app[WECOM] = WeComClient(app[HTTP], app[REDIS], app[SETTINGS])
+    yield
+
+
+async def _queue(app: web.Application) -> AsyncIterator[None]:
+    """The broker; on the embedded default (no Redis URL) also the worker and its sweep."""
+    settings = app[SETTINGS]
+    broker = create_broker(settings)
+    broker.state.processor = EventProcessor(settings.queue, app[WECOM])
+    await broker.startup()
+    app[BROKER] = broker
+    sweeper = None
+    if not settings.redis.url:
+        sweeper = asyncio.create_task(
+            sweep_forever(enqueuer(broker), settings.queue.sweep_interval_seconds)
+        )
+    yield
+    if sweeper is not None:
+        sweeper.cancel()
+    await broker.shutdown()
+
+
+async def _inbox(app: web.Application) -> AsyncIterator[None]:
+    # SQLite serialises writes anyway; PostgreSQL takes a few batches at once.
+    writes = 1 if app[SETTINGS].database.is_sqlite else 4
+    inbox = InboxWriter(enqueuer(app[BROKER]), max_concurrent_writes=writes)
+    app[INBOX] = inbox
+    yield
+    await inbox.drain()
+
+
+async def _sandbox(app: web.Application) -> AsyncIterator[None]:
+    from bot.sandbox import start_sandbox
+
+    settings = app[SETTINGS]
+    runner = await start_sandbox(settings)
+    log.info("sandbox.started url=%s (WeCom API calls go here, not to %s)",
+             settings.sandbox.base_url, settings.wecom.api_base)
+    yield
+    await runner.cleanup()
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[CALLBACK_CRYPTO] = CallbackCrypto(
+        settings.wecom.token, settings.wecom.encoding_aes_key, settings.wecom.corp_id
+    )
+    app.cleanup_ctx.extend([_database, _redis, _http, _wecom, _queue, _inbox])
+    if settings.sandbox.enabled:
+        app.cleanup_ctx.append(_sandbox)
+    app.router.add_get("/healthz", healthz)
+    app.add_subapp("/wecom/", create_callback_app())
+    return app

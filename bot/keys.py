@@ -1,0 +1,23 @@
+"""Typed keys for what the aiohttp app shares (CONVENTIONS: one module declares them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aiohttp
+from aiohttp import web
+from redis.asyncio import Redis
+from taskiq import AsyncBroker
+
+from bot.crypto import CallbackCrypto
+from bot.inbox import InboxWriter
+from bot.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Callable[[], float])
+REDIS = web.AppKey("redis", Redis)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+WECOM = web.AppKey("wecom", object)
+BROKER = web.AppKey("broker", AsyncBroker)
+INBOX = web.AppKey("inbox", InboxWriter)
+CALLBACK_CRYPTO = web.AppKey("callback_crypto", CallbackCrypto)

@@ -1,0 +1,26 @@
+"""Which handler runs for which WeCom event, keyed on (`Event`, `ChangeType`).
+
+An event with no entry here is stored, acknowledged and marked ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from handlers import contacts
+
+Handler = Callable[[Any, Any], Awaitable[None]]
+
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("change_external_contact", "add_external_contact"): contacts.on_contact_added,
+    ("change_external_contact", "edit_external_contact"): contacts.on_contact_edited,
+    ("change_external_contact", "add_half_external_contact"): contacts.on_half_contact_added,
+    ("change_external_contact", "del_external_contact"): contacts.on_staff_deleted_customer,
+    ("change_external_contact", "del_follow_user"): contacts.on_customer_deleted_staff,
+    ("change_external_contact", "transfer_fail"): contacts.on_transfer_failed,
+}
+
+
+def handler_for(event: str, change_type: str) -> Handler | None:
+    return HANDLERS.get((event.lower(), change_type))

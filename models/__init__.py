@@ -1,0 +1,7 @@
+"""Tortoise ORM models and migrations: the only place that knows tables.
+
+One module per aggregate. `MODEL_MODULES` is what tortoise loads; migrations live in
+`models/migrations/` and are generated with `python run.py makemigrations`.
+"""
+
+MODEL_MODULES = ["models.events", "models.contacts"]

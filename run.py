@@ -1,0 +1,152 @@
+"""Anxin SCRM command line.
+
+    python run.py [serve]            HTTP server (+ worker and WeCom sandbox on the embedded default)
+    python run.py migrate            apply database migrations
+    python run.py makemigrations     write a migration for model changes (developers)
+    python run.py worker             a job worker process (production, needs [redis] url)
+    python run.py sandbox            the WeCom sandbox alone
+    python run.py sync contacts      full contact sync from WeCom (resumable, progress bar)
+    python run.py events failed      list events that failed processing
+    python run.py events replay ID   put a failed event back in the queue
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    # tortoise logs SQL values at DEBUG; never let those (payloads) into logs by default.
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def _serve(settings: Settings) -> None:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    logging.getLogger("scrm").info(
+        "serve host=%s port=%s database=%s redis=%s sandbox=%s",
+        settings.server.host, settings.server.port,
+        "sqlite" if settings.database.is_sqlite else "postgres",
+        "redis" if settings.redis.url else "in-process",
+        "on" if settings.sandbox.enabled else "off",
+    )
+    web.run_app(
+        create_app(settings), host=settings.server.host, port=settings.server.port,
+        print=None, access_log=None,
+    )
+
+
+def _sandbox(settings: Settings) -> None:
+    from bot.sandbox import run_sandbox
+
+    run_sandbox(settings)
+
+
+async def _migrate(settings: Settings) -> None:
+    from bot import db
+
+    await db.migrate(settings.database.url)
+    print("migrations applied")
+
+
+def _makemigrations(_: Settings) -> None:
+    from tortoise.cli.cli import run_cli_async
+
+    sys.exit(asyncio.run(run_cli_async(["-c", "bot.db.MAKEMIGRATIONS_CONFIG", "makemigrations"])))
+
+
+async def _worker(settings: Settings) -> None:
+    from bot.worker import run_worker
+
+    await run_worker(settings)
+
+
+async def _sync_contacts(settings: Settings) -> None:
+    from bot.contact_sync_cli import sync_contacts_with_progress
+
+    await sync_contacts_with_progress(settings)
+
+
+async def _events_failed(settings: Settings) -> None:
+    from bot.events_cli import print_failed
+
+    await print_failed(settings)
+
+
+def _events_replay(event_id: int) -> Callable[[Settings], Awaitable[None]]:
+    async def run(settings: Settings) -> None:
+        from bot.events_cli import replay_event
+
+        await replay_event(settings, event_id)
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run.py", description="Anxin SCRM")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="HTTP server")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("makemigrations", help="write a migration for model changes")
+    sub.add_parser("worker", help="job worker (needs [redis] url)")
+    sub.add_parser("sandbox", help="the WeCom sandbox alone")
+    sync = sub.add_parser("sync", help="sync data from WeCom")
+    sync.add_argument("what", choices=["contacts"])
+    events = sub.add_parser("events", help="inspect and replay callback events")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    events_sub.add_parser("failed", help="list failed events")
+    replay = events_sub.add_parser("replay", help="replay a failed event")
+    replay.add_argument("id", type=int)
+    args = parser.parse_args(argv)
+
+    _configure_logging(args.verbose)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"settings error: {exc}", file=sys.stderr)
+        return 2
+
+    command = args.command or "serve"
+    sync_commands: dict[str, Callable[[Settings], None]] = {
+        "serve": _serve,
+        "sandbox": _sandbox,
+        "makemigrations": _makemigrations,
+    }
+    async_commands: dict[str, Callable[[Settings], Awaitable[None]]] = {
+        "migrate": _migrate,
+        "worker": _worker,
+        "sync": _sync_contacts,
+    }
+    if command in sync_commands:
+        sync_commands[command](settings)
+        return 0
+    if command == "events":
+        runner = _events_failed if args.events_command == "failed" else _events_replay(args.id)
+    else:
+        runner = async_commands[command]
+    try:
+        asyncio.run(runner(settings))
+    except (LookupError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Test helpers: run the real app on its configured port, sign and encrypt callbacks,
+and wait for a condition with a timeout (never a fixed sleep)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import struct
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+from urllib.parse import urlencode
+
+from aiohttp import web
+from wechatpy.crypto.cryptography import WeChatCipher
+from wechatpy.crypto.pkcs7 import PKCS7Encoder
+
+from bot.app import create_app
+from bot.crypto import aes_key, signature
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+
+@asynccontextmanager
+async def serve_app(
+    settings: Settings, clock: Callable[[], float] = time.time
+) -> AsyncIterator[str]:
+    runner = web.AppRunner(create_app(settings, clock=clock))
+    await runner.setup()
+    await web.TCPSite(runner, settings.server.host, settings.server.port).start()
+    try:
+        yield settings.server.base_url
+    finally:
+        await runner.cleanup()
+
+
+async def wait_for(
+    probe: Callable[[], Awaitable[T]], timeout: float = 10.0, what: str = "condition"
+) -> T:
+    """Await `probe()` until it returns something truthy, or fail after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def encrypt(settings: Settings, message: str, receive_id: str | None = None) -> str:
+    """Encrypt like WeCom does, with wechatpy's cipher (independent of the sandbox)."""
+    text = message.encode("utf-8")
+    corp = (receive_id if receive_id is not None else settings.wecom.corp_id).encode()
+    plain = os.urandom(16) + struct.pack(">I", len(text)) + text + corp
+    cipher = WeChatCipher(aes_key(settings.wecom.encoding_aes_key))
+    return base64.b64encode(cipher.encrypt(PKCS7Encoder.encode(plain))).decode()
+
+
+def signed_post(
+    settings: Settings, encrypted: str, *, timestamp: int | None = None, nonce: str = "1372623149"
+) -> tuple[str, bytes]:
+    """Query string and body of a callback POST carrying `encrypted`."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    query = urlencode({
+        "msg_signature": signature(settings.wecom.token, ts, nonce, encrypted),
+        "timestamp": ts,
+        "nonce": nonce,
+    })
+    body = (
+        f"<xml><ToUserName><![CDATA[{settings.wecom.corp_id}]]></ToUserName>"
+        f"<Encrypt><![CDATA[{encrypted}]]></Encrypt><AgentID><![CDATA[1]]></AgentID></xml>"
+    )
+    return query, body.encode()
+
+
+def contact_event(change_type: str, external_userid: str, user_id: str = "zhangsan",
+                  create_time: int | None = None, extra: str = "") -> str:
+    ts = int(time.time()) if create_time is None else create_time
+    return (
+        "<xml><ToUserName><![CDATA[corp]]></ToUserName><FromUserName><![CDATA[sys]]>"
+        f"</FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        "<Event><![CDATA[change_external_contact]]></Event>"
+        f"<ChangeType><![CDATA[{change_type}]]></ChangeType><UserID><![CDATA[{user_id}]]>"
+        f"</UserID><ExternalUserID><![CDATA[{external_userid}]]></ExternalUserID>{extra}</xml>"
+    )
