@@ -1,6 +1,6 @@
 """Anxin SCRM command line.
 
-    python run.py [serve]            HTTP server (+ worker and WeCom sandbox on the embedded default)
+    python run.py [serve]            HTTP server (+ worker and sandbox on the embedded default)
     python run.py migrate            apply database migrations
     python run.py makemigrations     write a migration for model changes (developers)
     python run.py worker             a job worker process (production, needs [redis] url)

@@ -8,7 +8,7 @@ import logging
 from aiohttp import web
 from tortoise import connections
 
-from bot.keys import BROKER, REDIS, SETTINGS
+from bot.keys import REDIS, SETTINGS
 
 log = logging.getLogger("scrm.health")
 
@@ -29,9 +29,10 @@ async def healthz(request: web.Request) -> web.Response:
     results = await asyncio.gather(
         *(asyncio.wait_for(check, 2.0) for check in checks.values()), return_exceptions=True
     )
-    report = {}
-    for name, result in zip(checks, results):
-        report[name] = "ok" if not isinstance(result, BaseException) else f"error: {type(result).__name__}"
+    report = {
+        name: f"error: {type(result).__name__}" if isinstance(result, BaseException) else "ok"
+        for name, result in zip(checks, results, strict=True)
+    }
     healthy = all(value == "ok" for value in report.values())
     if not healthy:
         log.warning("health.failed %s", " ".join(f"{k}={v}" for k, v in report.items()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import F, Q
@@ -27,7 +27,7 @@ Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class EventProcessor:
@@ -112,7 +112,9 @@ class EventProcessor:
         )
 
 
-async def stranded_event_ids(now: datetime, pending_older_than: float, limit: int = 1000) -> list[int]:
+async def stranded_event_ids(
+    now: datetime, pending_older_than: float, limit: int = 1000
+) -> list[int]:
     """Events no worker is on: pending for a while (their enqueue was lost) or
     processing with an expired lease (their worker died)."""
     stale = now - timedelta(seconds=pending_older_than)

@@ -24,7 +24,9 @@ STREAM = "scrm:events"
 GROUP = "scrm-workers"
 
 
-async def process_events(ids: list[int], context: Context = TaskiqDepends()) -> None:
+async def process_events(
+    ids: list[int], context: Context = TaskiqDepends()  # noqa: B008 (taskiq injection)
+) -> None:
     processor: EventProcessor = context.state.processor
     await processor.process_many(ids)
 

@@ -11,9 +11,10 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,9 +236,9 @@ def _coerce(key: str, type_name: Any, value: Any) -> Any:
             return {str(k): int(v) for k, v in table.items()}
     except (ValueError, TypeError):
         pass
-    raise SettingsError(f"setting {key} must be {_describe(type_name)}, got {value!r}"
-                        if "secret" not in key and "token" not in key and "key" not in key
-                        else f"setting {key} must be {_describe(type_name)}")
+    secret = any(word in key for word in ("secret", "token", "key", "url"))
+    shown = "" if secret else f", got {value!r}"
+    raise SettingsError(f"setting {key} must be {_describe(type_name)}{shown}")
 
 
 def _parse_list(value: str) -> Any:
@@ -289,10 +290,12 @@ def _validate(s: Settings) -> None:
         parts = urlsplit(url)
         check(parts.scheme in {"http", "https"} and bool(parts.netloc),
               f"setting {key} must be an http(s) URL")
-    check(s.wecom.callback_max_age_seconds > 0, "setting wecom.callback_max_age_seconds must be > 0")
+    check(s.wecom.callback_max_age_seconds > 0,
+          "setting wecom.callback_max_age_seconds must be > 0")
     check(s.wecom.rate_limit_per_minute > 0, "setting wecom.rate_limit_per_minute must be > 0")
     check(s.queue.max_attempts >= 1, "setting queue.max_attempts must be >= 1")
     check(s.queue.lease_seconds > 0, "setting queue.lease_seconds must be > 0")
     check(s.queue.concurrency >= 1, "setting queue.concurrency must be >= 1")
     check(s.sandbox.delivery_retries >= 0, "setting sandbox.delivery_retries must be >= 0")
-    check(all(len(t) >= 16 for t in s.admin.tokens), "setting admin.tokens: each token needs >= 16 characters")
+    check(all(len(t) >= 16 for t in s.admin.tokens),
+          "setting admin.tokens: each token needs >= 16 characters")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("scrm.contacts")
 
-ContactAddedHook = Callable[["ExternalContactChange", "WeComClient", FollowRelation], Awaitable[None]]
+ContactAddedHook = Callable[
+    ["ExternalContactChange", "WeComClient", FollowRelation], Awaitable[None]
+]
 
 # Onboarding (channel attribution, auto-tagging, the welcome message) registers here.
 # Hooks run in order after the customer and relation are stored.
@@ -31,11 +33,11 @@ CONTACT_ADDED_HOOKS: list[ContactAddedHook] = []
 
 
 def _event_time(event: ExternalContactChange) -> datetime:
-    return datetime.fromtimestamp(event.create_time, timezone.utc)
+    return datetime.fromtimestamp(event.create_time, UTC)
 
 
 def _from_epoch(value: int) -> datetime | None:
-    return datetime.fromtimestamp(value, timezone.utc) if value else None
+    return datetime.fromtimestamp(value, UTC) if value else None
 
 
 async def upsert_customer(info: ExternalContactInfo) -> Customer:

@@ -19,7 +19,7 @@ from wechatpy.crypto.pkcs7 import PKCS7Encoder
 
 from bot.app import create_app
 from bot.crypto import aes_key, signature
-from bot.settings import Settings
+from bot.settings import ROOT, Settings
 
 T = TypeVar("T")
 
@@ -87,3 +87,60 @@ def contact_event(change_type: str, external_userid: str, user_id: str = "zhangs
         f"<ChangeType><![CDATA[{change_type}]]></ChangeType><UserID><![CDATA[{user_id}]]>"
         f"</UserID><ExternalUserID><![CDATA[{external_userid}]]></ExternalUserID>{extra}</xml>"
     )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Env overrides that give a subprocess (run.py) the same settings as `settings`."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRM")}
+    values = {
+        "DATABASE__URL": settings.database.url,
+        "REDIS__URL": settings.redis.url,
+        "SERVER__PORT": str(settings.server.port),
+        "SANDBOX__PORT": str(settings.sandbox.port),
+        "SANDBOX__ENABLED": "true" if settings.sandbox.enabled else "false",
+        "WECOM__API_BASE": settings.wecom.api_base,
+        "MINIAPP__API_BASE": settings.miniapp.api_base,
+        "QUEUE__RETRY_BASE_SECONDS": str(settings.queue.retry_base_seconds),
+        "QUEUE__RETRY_MAX_SECONDS": str(settings.queue.retry_max_seconds),
+        "QUEUE__SWEEP_INTERVAL_SECONDS": str(settings.queue.sweep_interval_seconds),
+        "QUEUE__LEASE_SECONDS": str(settings.queue.lease_seconds),
+        "QUEUE__MAX_ATTEMPTS": str(settings.queue.max_attempts),
+        "WECOM__BUSY_BACKOFF_SECONDS": str(settings.wecom.busy_backoff_seconds),
+    }
+    env.update({f"SCRM__{key}": value for key, value in values.items()})
+    return env
+
+
+async def start_cli(settings: Settings, *args: str) -> asyncio.subprocess.Process:
+    """Start `python run.py ARGS` with `settings`, output piped."""
+    import sys
+
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "run.py"), *args, cwd=ROOT, env=settings_env(settings),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def run_cli(settings: Settings, *args: str, timeout: float = 60) -> tuple[int, str]:
+    """Run `python run.py ARGS` with `settings`; return (exit code, stdout+stderr)."""
+    proc = await start_cli(settings, *args)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode or 0, out.decode()
+
+
+@asynccontextmanager
+async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process | None]:
+    """A `run.py worker` subprocess when the settings use Redis (production layout);
+    on the embedded default the app's in-process worker does the work."""
+    if not settings.redis.url:
+        yield None
+        return
+    proc = await start_cli(settings, "worker")
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.communicate()

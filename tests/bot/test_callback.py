@@ -55,7 +55,8 @@ async def post(url: str, query: str, body: bytes) -> tuple[int, str]:
 async def test_vector_a_post_is_accepted_and_stored(settings: Settings) -> None:
     settings = with_corp(settings, VECTOR_A)
     async with serve_app(settings, clock=lambda: VECTOR_A["time"]) as url:
-        status, text = await post(url, VECTOR_A["query"], envelope(VECTOR_A["corp_id"], VECTOR_A["encrypt"]))
+        body = envelope(VECTOR_A["corp_id"], VECTOR_A["encrypt"])
+        status, text = await post(url, VECTOR_A["query"], body)
         assert (status, text) == (200, "")
         rows = await InboxEvent.all()
         assert len(rows) == 1
@@ -164,9 +165,8 @@ async def test_entity_tricks_are_refused_without_expansion(settings: Settings) -
 
 
 async def test_unhandled_event_is_stored_acknowledged_and_ignored(settings: Settings) -> None:
-    message = contact_event("msg_audit_approved", "wm1").replace(
-        "change_external_contact", "change_external_contact")
-    unknown = message.replace("change_external_contact", "some_future_event")
+    unknown = contact_event("add_external_contact", "wm1").replace(
+        "change_external_contact", "some_future_event")
     async with serve_app(settings) as url:
         assert (await post(url, *signed_post(settings, encrypt(settings, unknown))))[0] == 200
         row = await InboxEvent.get()
@@ -174,7 +174,8 @@ async def test_unhandled_event_is_stored_acknowledged_and_ignored(settings: Sett
 
 
 async def test_redelivery_is_acknowledged_and_changes_nothing(settings: Settings) -> None:
-    message = contact_event("transfer_fail", "wm1", extra="<FailReason>customer_refused</FailReason>")
+    reason = "<FailReason>customer_refused</FailReason>"
+    message = contact_event("transfer_fail", "wm1", extra=reason)
     async with serve_app(settings) as url:
         query, body = signed_post(settings, encrypt(settings, message))
         first = await post(url, query, body)
