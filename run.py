@@ -16,7 +16,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -86,7 +87,7 @@ async def _events_failed(settings: Settings) -> None:
     await print_failed(settings)
 
 
-def _events_replay(event_id: int) -> Callable[[Settings], Awaitable[None]]:
+def _events_replay(event_id: int) -> Callable[[Settings], Coroutine[Any, Any, None]]:
     async def run(settings: Settings) -> None:
         from bot.events_cli import replay_event
 
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "sandbox": _sandbox,
         "makemigrations": _makemigrations,
     }
-    async_commands: dict[str, Callable[[Settings], Awaitable[None]]] = {
+    async_commands: dict[str, Callable[[Settings], Coroutine[Any, Any, None]]] = {
         "migrate": _migrate,
         "worker": _worker,
         "sync": _sync_contacts,

@@ -12,12 +12,13 @@ from taskiq import AsyncBroker
 from bot.crypto import CallbackCrypto
 from bot.inbox import InboxWriter
 from bot.settings import Settings
+from bot.wecom import WeComClient
 
 SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", Callable[[], float])
+CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")
 REDIS = web.AppKey("redis", Redis)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-WECOM = web.AppKey("wecom", object)
+WECOM = web.AppKey("wecom", WeComClient)
 BROKER = web.AppKey("broker", AsyncBroker)
 INBOX = web.AppKey("inbox", InboxWriter)
 CALLBACK_CRYPTO = web.AppKey("callback_crypto", CallbackCrypto)

@@ -118,11 +118,11 @@ async def stranded_event_ids(
     """Events no worker is on: pending for a while (their enqueue was lost) or
     processing with an expired lease (their worker died)."""
     stale = now - timedelta(seconds=pending_older_than)
-    ids = await InboxEvent.filter(
+    rows = await InboxEvent.filter(
         Q(status=EventStatus.PENDING, received_at__lte=stale)
         | Q(status=EventStatus.PROCESSING, lease_until__lte=now)
-    ).order_by("id").limit(limit).values_list("id", flat=True)
-    return [int(i) for i in ids]
+    ).order_by("id").limit(limit).values("id")
+    return [int(row["id"]) for row in rows]
 
 
 async def replay(event_id: int) -> InboxEvent:

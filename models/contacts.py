@@ -49,7 +49,7 @@ class FollowRelation(Model):
     add_way = fields.SmallIntField(default=0)
     oper_userid = fields.CharField(max_length=64, default="")
     added_at = fields.DatetimeField(null=True)
-    tag_ids = fields.JSONField(default=list)
+    tag_ids: fields.Field[list[str]] = fields.JSONField(default=list)
     status = fields.CharEnumField(FollowStatus, max_length=24, default=FollowStatus.ACTIVE)
     deleted_source = fields.CharField(max_length=64, default="")
     deleted_at = fields.DatetimeField(null=True)
@@ -78,7 +78,7 @@ class SyncCheckpoint(Model):
     """Where a resumable job stopped: `state` holds its position (e.g. staff done, cursor)."""
 
     name = fields.CharField(max_length=64, primary_key=True)
-    state = fields.JSONField(default=dict)
+    state: fields.Field[dict] = fields.JSONField(default=dict)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -1,0 +1,2 @@
+"""The WeCom edge: callback endpoint, crypto, event parsing, async API client, job queue
+and worker, and the WeCom sandbox."""

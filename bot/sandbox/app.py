@@ -1,0 +1,73 @@
+"""The sandbox server: the app factory, and starting it in-process or standalone.
+
+One aiohttp app serves the WeCom API under /cgi-bin/ (one route module per API area,
+plus a fallback answering 48001) and the console under /sandbox/ (a sub-app with its
+own error middleware). Real WeCom differs only by the API base URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.sandbox import (
+    api,
+    api_external_contact,
+    api_token,
+    console_callbacks,
+    console_contacts,
+    console_faults,
+    console_groups,
+    console_setup,
+    console_tags,
+)
+from bot.sandbox.clock import SandboxClock
+from bot.sandbox.console_http import error_middleware
+from bot.sandbox.delivery import DELIVERER, Deliverer
+from bot.sandbox.state import STATE, SandboxState
+from bot.settings import Settings
+
+
+def create_sandbox_app(settings: Settings,
+                       clock: Callable[[], float] | None = None) -> web.Application:
+    """The sandbox app; `clock` is the base clock (default time.time) that
+    `POST /sandbox/clock/advance` offsets."""
+    app = web.Application()
+    app[api.SETTINGS] = settings
+    app[STATE] = SandboxState(SandboxClock(clock))
+    app.add_routes([*api_token.routes(), *api_external_contact.routes()])
+    app.add_routes([api.fallback_route()])
+    console = web.Application(middlewares=[error_middleware])
+    for module in (console_setup, console_contacts, console_groups, console_tags,
+                   console_callbacks, console_faults):
+        console.add_routes(module.routes())
+    app.add_subapp("/sandbox", console)
+    app.cleanup_ctx.append(deliverer_context)
+    return app
+
+
+async def deliverer_context(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession() as session:
+        deliverer = Deliverer(app[api.SETTINGS], app[STATE].clock, session)
+        app[DELIVERER] = deliverer
+        yield
+        await deliverer.close()
+
+
+async def start_sandbox(settings: Settings,
+                        clock: Callable[[], float] | None = None) -> web.AppRunner:
+    """Serve the sandbox on settings.sandbox.host:port; the caller awaits
+    `runner.cleanup()`."""
+    # No access log: request URLs carry corpsecret and access_token.
+    runner = web.AppRunner(create_sandbox_app(settings, clock), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.sandbox.host, settings.sandbox.port).start()
+    return runner
+
+
+def run_sandbox(settings: Settings) -> None:
+    """Serve the sandbox until interrupted (`python run.py sandbox`)."""
+    web.run_app(create_sandbox_app(settings), host=settings.sandbox.host,
+                port=settings.sandbox.port, access_log=None)

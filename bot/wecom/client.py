@@ -1,0 +1,38 @@
+"""`WeComClient`: the async WeCom API client the app, the worker and the tests share.
+
+One instance per process (it lives under the `WECOM` app key); instances on the same
+Redis share access tokens and rate-limit counters. Each API area is an attribute bound
+to the transport and the secret its APIs need; a new area (`corp_tag`, `contact_way`,
+`group_chat`, `msg_template`, `miniprogram`) is one more `ApiArea` subclass and one
+more line in `__init__`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+from redis.asyncio import Redis
+
+from bot.settings import Settings
+from bot.wecom.external_contact import ExternalContact
+from bot.wecom.transport import Clock, Sleep, Transport
+
+__all__ = ["WeComClient"]
+
+
+class WeComClient:
+    """WeCom server APIs over a shared aiohttp session; see the module docstring."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        redis: Redis,
+        settings: Settings,
+        *,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.transport = Transport(session, redis, settings, clock=clock, sleep=sleep)
+        self.external_contact = ExternalContact(self.transport, settings.wecom.contact_secret)

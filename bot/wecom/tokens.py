@@ -1,0 +1,176 @@
+"""Access tokens per (corp_id, secret), cached in Redis and shared by every process.
+
+WeCom intercepts frequent gettoken calls, so one token serves all processes until it is
+`TOKEN_REFRESH_MARGIN_SECONDS` from expiry or WeCom rejects it. Only one process at a
+time refreshes (a Redis lock); the others wait until it has stored the new token (or
+released the lock) and read that. `invalidate(secret, token)` drops the cache only
+while it still holds that token, so a burst of 40014/42001 answers causes one refresh,
+not one per call.
+
+The cached entry carries its own expiry by the injected clock (the Redis TTL only
+cleans up), so tests can move time without waiting.
+
+Redis keys carry a short hash of the secret, never the secret. The lock is redis-py's
+`Redis.lock` with a release that needs no Lua (fakeredis here runs without Lua).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, LockNotOwnedError, WatchError
+
+from bot.wecom.errors import WeComUnavailable
+from bot.wecom.wire import call_json
+
+__all__ = ["TOKEN_REFRESH_MARGIN_SECONDS", "TokenCache", "delete_if"]
+
+# A cached token is treated as expired this long before WeCom's expires_in runs out.
+TOKEN_REFRESH_MARGIN_SECONDS = 300
+# How often a process waiting for another's refresh looks for the new token.
+LOCK_POLL_SECONDS = 0.05
+
+
+async def delete_if(redis: Redis, key: str, matches: Callable[[bytes | None], bool]) -> bool:
+    """Delete `key` if its current value satisfies `matches`, atomically (WATCH/MULTI)."""
+    async with redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                await pipe.watch(key)
+                if not matches(_as_bytes(await pipe.get(key))):
+                    return False
+                pipe.multi()
+                pipe.delete(key)
+                await pipe.execute()
+                return True
+            except WatchError:
+                continue
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+class _CompareDeleteLock(Lock):
+    """redis-py's lock, released with WATCH/MULTI instead of a Lua script."""
+
+    async def do_release(self, expected_token: bytes) -> None:
+        if not await delete_if(self.redis, self.name, lambda held: held == expected_token):
+            raise LockNotOwnedError("Cannot release a lock that's no longer owned")
+
+
+class TokenCache:
+    """The current access token for a secret of one corp; see the module docstring."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        redis: Redis,
+        *,
+        base_url: str,
+        corp_id: str,
+        request_timeout: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self._session = session
+        self._redis = redis
+        self._url = f"{base_url.rstrip('/')}/cgi-bin/gettoken"
+        self._corp_id = corp_id
+        self._timeout = request_timeout
+        self._clock = clock
+
+    def key(self, secret: str) -> str:
+        digest = hashlib.sha256(f"{self._corp_id}\0{secret}".encode()).hexdigest()[:16]
+        return f"wecom:token:{self._corp_id}:{digest}"
+
+    async def get(self, secret: str) -> str:
+        """The cached token, or a fresh one fetched by whichever process holds the lock.
+
+        Waiting processes poll the cache rather than queue for the lock, so a crowd of
+        first calls is served as soon as the one refresh lands.
+        """
+        token = await self._read(secret)
+        if token:
+            return token
+        lock = self._redis.lock(
+            self.key(secret) + ":lock",
+            timeout=self._timeout + 5,
+            lock_class=_CompareDeleteLock,
+            thread_local=False,
+        )
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + 2 * self._timeout + 5
+        while not await lock.acquire(blocking=False):
+            if loop.time() > give_up_at:
+                raise WeComUnavailable("gettoken", "another process's token refresh did not finish")
+            await asyncio.sleep(LOCK_POLL_SECONDS)
+            token = await self._read(secret)
+            if token:
+                return token
+        try:
+            return await self._read(secret) or await self._fetch(secret)
+        finally:
+            # LockError: the lock timed out while we fetched; nothing of ours to release.
+            with contextlib.suppress(LockError):
+                await lock.release()
+
+    async def invalidate(self, secret: str, token: str) -> bool:
+        """Forget `token` unless the cache already moved on; True if it was dropped."""
+        return await delete_if(
+            self._redis, self.key(secret), lambda raw: _token_of(raw) == token
+        )
+
+    async def _read(self, secret: str) -> str | None:
+        raw = await self._redis.get(self.key(secret))
+        entry = _parse(_as_bytes(raw))
+        if entry is None or entry["expires_at"] <= self._clock():
+            return None
+        return str(entry["token"])
+
+    async def _fetch(self, secret: str) -> str:
+        data = await call_json(
+            self._session,
+            "GET",
+            self._url,
+            api="gettoken",
+            params={"corpid": self._corp_id, "corpsecret": secret},
+            timeout=self._timeout,
+            sensitive=(secret,),
+        )
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise WeComUnavailable("gettoken", "answer without access_token")
+        expires_in = int(data.get("expires_in") or 7200)
+        lifetime = (
+            expires_in - TOKEN_REFRESH_MARGIN_SECONDS
+            if expires_in > 2 * TOKEN_REFRESH_MARGIN_SECONDS
+            else expires_in / 2
+        )
+        entry = {"token": token, "expires_at": self._clock() + lifetime}
+        await self._redis.set(self.key(secret), json.dumps(entry), ex=max(1, int(lifetime)))
+        return token
+
+
+def _parse(raw: bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict) or "token" not in entry or "expires_at" not in entry:
+        return None
+    return entry
+
+
+def _token_of(raw: bytes | None) -> str | None:
+    entry = _parse(raw)
+    return None if entry is None else str(entry["token"])

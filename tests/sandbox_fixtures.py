@@ -1,0 +1,165 @@
+"""The `sandbox` fixture: the WeCom sandbox served on settings.sandbox.host:port, driven
+through its console over HTTP by a `SandboxConsole` (never by reaching into its memory).
+
+The sandbox clock is real time plus whatever `advance_clock` added. Console actions wait
+for callback delivery unless called with `wait=False`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.sandbox import start_sandbox
+from bot.settings import Settings
+
+
+class SandboxConsoleError(Exception):
+    """The console refused a request: `status` (400/404) and its `{"error", "detail"}`."""
+
+    def __init__(self, status: int, payload: Any) -> None:
+        super().__init__(f"{status}: {payload}")
+        self.status = status
+        self.payload = payload
+
+
+class SandboxConsole:
+    """Async wrappers over the /sandbox/ console. Actions that fire a callback return
+    the console's answer, whose "delivery" is the delivery record (id, summary, xml,
+    url, body, attempts[{at, status, error, latency_ms}], outcome)."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self._session = session
+
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None = None,
+                       params: dict[str, str] | None = None) -> Any:
+        async with self._session.request(method, f"{self.url}/sandbox/{path}", json=body,
+                                         params=params) as response:
+            payload = await response.json()
+            if response.status != 200:
+                raise SandboxConsoleError(response.status, payload)
+            return payload
+
+    async def _post(self, path: str, **body: Any) -> Any:
+        return await self._request("POST", path, {k: v for k, v in body.items()
+                                                  if v is not None})
+
+    # -- the corp --
+    async def add_staff(self, userid: str, name: str | None = None,
+                        customer_contact: bool = True) -> dict[str, Any]:
+        answer = await self._post("staff", userid=userid, name=name,
+                                  customer_contact=customer_contact)
+        return dict(answer["staff"])
+
+    async def add_customer(self, name: str = "客户", **fields: Any) -> dict[str, Any]:
+        """fields: external_userid, type (1 WeChat, 2 WeCom), avatar, gender, unionid,
+        corp_name, corp_full_name, position."""
+        return dict((await self._post("customers", name=name, **fields))["customer"])
+
+    async def seed(self, staff: int, customers_per_staff: int) -> dict[str, Any]:
+        """{"follows": {userid: [external_userid]}, "staff": n, "customers": n}."""
+        return dict(await self._post("seed", staff=staff,
+                                     customers_per_staff=customers_per_staff))
+
+    async def state(self) -> dict[str, Any]:
+        return dict(await self._request("GET", "state"))
+
+    async def reset(self) -> None:
+        await self._post("reset")
+
+    # -- user actions (fire callbacks) --
+    async def add_contact(self, userid: str, external_userid: str, *, state: str | None = None,
+                          half: bool = False, welcome_code: bool = True,
+                          add_way: int | None = None, wait: bool = True) -> dict[str, Any]:
+        """{"relation", "welcome_code", "delivery"}."""
+        return dict(await self._post("contacts/add", userid=userid,
+                                     external_userid=external_userid, state=state, half=half,
+                                     welcome_code=welcome_code, add_way=add_way, wait=wait))
+
+    async def edit_contact(self, userid: str, external_userid: str, *, wait: bool = True,
+                           **changes: Any) -> dict[str, Any]:
+        """changes: remark, description, remark_corp_name, remark_mobiles, add_tag,
+        remove_tag. {"relation", "delivery" (None when nothing fires)}."""
+        return dict(await self._post("contacts/edit", userid=userid,
+                                     external_userid=external_userid, wait=wait, **changes))
+
+    async def delete_contact(self, userid: str, external_userid: str, *,
+                             source: str | None = None, wait: bool = True) -> dict[str, Any]:
+        return dict(await self._post("contacts/delete", userid=userid,
+                                     external_userid=external_userid, source=source, wait=wait))
+
+    async def customer_deletes_staff(self, userid: str, external_userid: str, *,
+                                     wait: bool = True) -> dict[str, Any]:
+        return dict(await self._post("contacts/customer_deletes_staff", userid=userid,
+                                     external_userid=external_userid, wait=wait))
+
+    async def transfer_fail(self, userid: str, external_userid: str,
+                            fail_reason: str = "customer_refused", *,
+                            wait: bool = True) -> dict[str, Any]:
+        return dict(await self._post("contacts/transfer_fail", userid=userid,
+                                     external_userid=external_userid,
+                                     fail_reason=fail_reason, wait=wait))
+
+    async def group_event(self, change_type: str, *, wait: bool = True,
+                          **fields: Any) -> dict[str, Any]:
+        """create {owner, name, members}; update {chat_id, update_detail, members,
+        join_scene, quit_scene, owner, name, notice}; dismiss {chat_id}.
+        {"chat", "delivery"}."""
+        return dict(await self._post("groups/event", change_type=change_type, wait=wait,
+                                     **fields))
+
+    async def tag_event(self, change_type: str, *, wait: bool = True,
+                        **fields: Any) -> dict[str, Any]:
+        """create {tag_type, name, tags | group_id, order}; update {tag_type, id, name,
+        order}; delete {tag_type, id}; shuffle {id}; any: strategy_id.
+        {"id", "tag_ids", "delivery"}."""
+        return dict(await self._post("tags/event", change_type=change_type, wait=wait,
+                                     **fields))
+
+    async def raw_callback(self, xml: str, *, wait: bool = True) -> dict[str, Any]:
+        return dict((await self._post("callbacks/raw", xml=xml, wait=wait))["delivery"])
+
+    # -- deliveries --
+    async def redeliver(self, delivery_id: int, *, wait: bool = True) -> dict[str, Any]:
+        return dict((await self._post(f"deliveries/{delivery_id}/redeliver",
+                                      wait=wait))["delivery"])
+
+    async def deliveries(self) -> list[dict[str, Any]]:
+        return list((await self._request("GET", "deliveries"))["deliveries"])
+
+    async def verify_url(self) -> dict[str, Any]:
+        """{"ok", "expected", "status", "body", "error", "latency_ms"}."""
+        return dict(await self._post("verify_url"))
+
+    # -- faults, time, logs --
+    async def fault(self, api: str, errcode: int, count: int = 1) -> dict[str, Any]:
+        return dict(await self._post("faults", api=api, errcode=errcode, count=count))
+
+    async def latency(self, api: str, seconds: float) -> dict[str, Any]:
+        return dict(await self._post("latency", api=api, seconds=seconds))
+
+    async def invalidate_tokens(self) -> int:
+        return int((await self._post("tokens/invalidate"))["invalidated"])
+
+    async def advance_clock(self, seconds: float) -> float:
+        """Returns the sandbox clock's new time."""
+        return float((await self._post("clock/advance", seconds=seconds))["now"])
+
+    async def calls(self, api: str | None = None) -> dict[str, Any]:
+        """{"calls": [{api, at, errcode}], "counts": {api: n}, "total": n}."""
+        params = {"api": api} if api is not None else None
+        return dict(await self._request("GET", "calls", params=params))
+
+
+@pytest.fixture
+async def sandbox(settings: Settings) -> AsyncIterator[SandboxConsole]:
+    runner = await start_sandbox(settings)
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield SandboxConsole(settings.sandbox.base_url, session)
+    finally:
+        await runner.cleanup()
