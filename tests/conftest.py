@@ -137,3 +137,13 @@ async def redis(backend: Backend) -> AsyncIterator[Redis]:
         await client.set("scrm:ci:real-backend", "1")
     yield client
     await client.aclose()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tortoise_statement_cache() -> None:
+    """tortoise caches INSERT statements per connection name and table, not per dialect;
+    a process that switches between SQLite and PostgreSQL (only this test suite does)
+    must drop them, or PostgreSQL is sent SQLite's `?` placeholders."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()

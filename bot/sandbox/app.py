@@ -60,8 +60,10 @@ async def start_sandbox(settings: Settings,
                         clock: Callable[[], float] | None = None) -> web.AppRunner:
     """Serve the sandbox on settings.sandbox.host:port; the caller awaits
     `runner.cleanup()`."""
-    # No access log: request URLs carry corpsecret and access_token.
-    runner = web.AppRunner(create_sandbox_app(settings, clock), access_log=None)
+    # No access log: request URLs carry corpsecret and access_token. A caller that hangs
+    # up (a killed worker) cancels its request, injected latency included.
+    runner = web.AppRunner(create_sandbox_app(settings, clock), access_log=None,
+                           handler_cancellation=True)
     await runner.setup()
     await web.TCPSite(runner, settings.sandbox.host, settings.sandbox.port).start()
     return runner
@@ -70,4 +72,4 @@ async def start_sandbox(settings: Settings,
 def run_sandbox(settings: Settings) -> None:
     """Serve the sandbox until interrupted (`python run.py sandbox`)."""
     web.run_app(create_sandbox_app(settings), host=settings.sandbox.host,
-                port=settings.sandbox.port, access_log=None)
+                port=settings.sandbox.port, access_log=None, handler_cancellation=True)

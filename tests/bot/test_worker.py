@@ -1,0 +1,100 @@
+"""Worker processes as deployed: killed mid-job they lose nothing and process once;
+`run.py serve` answers health checks and WeCom's URL verification."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+
+from bot import db
+from bot.settings import Settings
+from models.contacts import FollowRelation, FollowStatus
+from models.events import EventStatus, InboxEvent
+from tests.apphost import start_cli, wait_for
+from tests.sandbox_fixtures import SandboxConsole
+
+
+async def _healthy(url: str) -> bool:
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/healthz") as response:
+                return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+@asynccontextmanager
+async def _process(settings: Settings, *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    proc = await start_cli(settings, *args)
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.communicate()
+
+
+@asynccontextmanager
+async def _server_and_worker(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`serve`, plus a `worker` when Redis is configured; yields the process that runs
+    jobs (the worker, or on the embedded default the server itself)."""
+    async with _process(settings, "serve") as server:
+        await wait_for(lambda: _healthy(settings.server.base_url), what="server up")
+        if not settings.redis.url:
+            yield server
+            return
+        async with _process(settings, "worker") as worker:
+            yield worker
+
+
+async def test_worker_killed_mid_job_loses_nothing_and_processes_once(
+    settings: Settings, sandbox: SandboxConsole
+) -> None:
+    settings = dataclasses.replace(
+        settings, queue=dataclasses.replace(settings.queue, lease_seconds=2)
+    )
+    await sandbox.add_staff("zhangsan")
+    ext = (await sandbox.add_customer("被中断的客户"))["external_userid"]
+    await db.migrate(settings.database.url)
+    await db.open_db(settings.database.url)
+    try:
+        async with _server_and_worker(settings) as worker:
+            # The job hangs inside its WeCom call until we kill its process.
+            await sandbox.latency("externalcontact/get", 60)
+            await sandbox.add_contact("zhangsan", ext)
+            await wait_for(lambda: InboxEvent.filter(status=EventStatus.PROCESSING).exists(),
+                           what="job started")
+            worker.send_signal(signal.SIGKILL)
+            await worker.communicate()
+            await sandbox.latency("externalcontact/get", 0)
+
+        async with _server_and_worker(settings):
+            row = await wait_for(lambda: InboxEvent.get_or_none(status=EventStatus.DONE),
+                                 timeout=30, what="event processed after restart")
+            assert row.attempts == 2  # the killed attempt, and the one that finished
+            relation = await FollowRelation.get(customer__external_userid=ext)
+            assert relation.status == FollowStatus.ACTIVE
+            assert await InboxEvent.all().count() == 1
+            # Processed once: the killed call never completed; the one after restart did.
+            gets = (await sandbox.calls("externalcontact/get"))["calls"]
+            assert [c["errcode"] for c in gets] == [0]
+    finally:
+        await db.close_db()
+
+
+async def test_serve_is_healthy_and_passes_wecom_url_verification(
+    settings: Settings, sandbox: SandboxConsole
+) -> None:
+    url = settings.server.base_url
+    async with _process(settings, "serve"):
+        await wait_for(lambda: _healthy(url), what="server up")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/healthz") as response:
+                assert await response.json() == {"database": "ok", "redis": "ok", "queue": "ok"}
+        verified = await sandbox.verify_url()
+        assert verified["ok"], verified
