@@ -30,6 +30,7 @@ def _configure_logging(verbose: bool) -> None:
     # tortoise logs SQL values at DEBUG; never let those (payloads) into logs by default.
     logging.getLogger("tortoise").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("taskiq").setLevel(logging.WARNING)
 
 
 def _serve(settings: Settings) -> None:
