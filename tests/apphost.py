@@ -131,16 +131,23 @@ async def run_cli(settings: Settings, *args: str, timeout: float = 60) -> tuple[
 
 
 @asynccontextmanager
-async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process | None]:
-    """A `run.py worker` subprocess when the settings use Redis (production layout);
-    on the embedded default the app's in-process worker does the work."""
-    if not settings.redis.url:
-        yield None
-        return
-    proc = await start_cli(settings, "worker")
+async def cli_process(settings: Settings, *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`run.py ARGS` running for the duration of the block, killed at its end."""
+    proc = await start_cli(settings, *args)
     try:
         yield proc
     finally:
         if proc.returncode is None:
             proc.kill()
         await proc.communicate()
+
+
+@asynccontextmanager
+async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process | None]:
+    """A `run.py worker` subprocess when the settings use Redis (production layout);
+    on the embedded default the app's in-process worker does the work."""
+    if not settings.redis.url:
+        yield None
+        return
+    async with cli_process(settings, "worker") as proc:
+        yield proc

@@ -83,4 +83,5 @@ def test_run_py_stops_with_one_clear_line() -> None:
         env={"PATH": "/usr/bin:/bin", "SCRM__WECOM__TOKEN": "has spaces"}, timeout=60,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == "settings error: setting wecom.token must be 1-32 letters/digits"
+    expected = "settings error: setting wecom.token must be 1-32 letters/digits"
+    assert result.stderr.strip() == expected

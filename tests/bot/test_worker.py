@@ -15,7 +15,7 @@ from bot import db
 from bot.settings import Settings
 from models.contacts import FollowRelation, FollowStatus
 from models.events import EventStatus, InboxEvent
-from tests.apphost import start_cli, wait_for
+from tests.apphost import cli_process, wait_for
 from tests.sandbox_fixtures import SandboxConsole
 
 
@@ -29,26 +29,15 @@ async def _healthy(url: str) -> bool:
 
 
 @asynccontextmanager
-async def _process(settings: Settings, *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    proc = await start_cli(settings, *args)
-    try:
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-        await proc.communicate()
-
-
-@asynccontextmanager
 async def _server_and_worker(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
     """`serve`, plus a `worker` when Redis is configured; yields the process that runs
     jobs (the worker, or on the embedded default the server itself)."""
-    async with _process(settings, "serve") as server:
+    async with cli_process(settings, "serve") as server:
         await wait_for(lambda: _healthy(settings.server.base_url), what="server up")
         if not settings.redis.url:
             yield server
             return
-        async with _process(settings, "worker") as worker:
+        async with cli_process(settings, "worker") as worker:
             yield worker
 
 
@@ -91,7 +80,7 @@ async def test_serve_is_healthy_and_passes_wecom_url_verification(
     settings: Settings, sandbox: SandboxConsole
 ) -> None:
     url = settings.server.base_url
-    async with _process(settings, "serve"):
+    async with cli_process(settings, "serve"):
         await wait_for(lambda: _healthy(url), what="server up")
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{url}/healthz") as response:
