@@ -67,7 +67,7 @@ async def _queue(app: web.Application) -> AsyncIterator[None]:
     sweeper = None
     if not settings.redis.url:
         sweeper = asyncio.create_task(
-            sweep_forever(enqueuer(broker), settings.queue.sweep_interval_seconds)
+            sweep_forever(enqueuer(broker), settings.queue, queue_is_durable=False)
         )
     yield
     if sweeper is not None:

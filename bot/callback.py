@@ -4,17 +4,23 @@ Order of checks on POST, cheapest refusal first and nothing stored before the la
 body size (413) → query parameters (400) → timestamp window (403) → envelope XML (400)
 → signature, constant time (403) → decrypt and receive id (400) → message XML (400) →
 durable inbox write → 200 with an empty body. No WeCom API call happens here.
+
+The handlers take what they need from the app (crypto, inbox, clock, replay window) once,
+on the first request, rather than through `request.config_dict` on every request.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from bot.crypto import CallbackRejected, parse_xml
+from bot.crypto import CallbackCrypto, CallbackRejected, envelope_ciphertext, parse_xml
 from bot.events import event_key
-from bot.inbox import IncomingEvent
+from bot.inbox import InboxWriter, IncomingEvent
 from bot.keys import CALLBACK_CRYPTO, CLOCK, INBOX, SETTINGS
 from handlers.dispatch import handler_for
 
@@ -23,31 +29,46 @@ log = logging.getLogger("scrm.callback")
 MAX_BODY_BYTES = 64 * 1024
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """What the callback handlers use of the app."""
+
+    crypto: CallbackCrypto
+    inbox: InboxWriter
+    clock: Callable[[], float]
+    max_age_seconds: int
+
+    @classmethod
+    def of(cls, request: web.Request) -> Endpoint:
+        config = request.config_dict
+        return cls(config[CALLBACK_CRYPTO], config[INBOX], config[CLOCK],
+                   config[SETTINGS].wecom.callback_max_age_seconds)
+
+
 def _params(request: web.Request, *names: str) -> list[str]:
     values = [request.query.get(name, "") for name in names]
-    missing = [name for name, value in zip(names, values) if not value]
+    missing = [name for name, value in zip(names, values, strict=True) if not value]
     if missing:
         raise CallbackRejected(400, f"missing query parameter {missing[0]}")
     return values
 
 
-def _check_timestamp(request: web.Request, timestamp: str) -> None:
+def _check_timestamp(endpoint: Endpoint, timestamp: str) -> None:
     try:
         sent = int(timestamp)
     except ValueError:
         raise CallbackRejected(400, "timestamp is not an integer") from None
-    window = request.config_dict[SETTINGS].wecom.callback_max_age_seconds
-    if abs(request.config_dict[CLOCK]() - sent) > window:
+    if abs(endpoint.clock() - sent) > endpoint.max_age_seconds:
         raise CallbackRejected(403, "timestamp outside the replay window")
 
 
-async def verify_url(request: web.Request) -> web.Response:
+async def verify_url(request: web.Request, endpoint: Endpoint) -> web.Response:
     """GET: answer the decrypted echostr exactly (no quotes, no newline)."""
     signature, timestamp, nonce, echostr = _params(
         request, "msg_signature", "timestamp", "nonce", "echostr"
     )
-    _check_timestamp(request, timestamp)
-    crypto = request.config_dict[CALLBACK_CRYPTO]
+    _check_timestamp(endpoint, timestamp)
+    crypto = endpoint.crypto
     crypto.verify(signature, timestamp, nonce, echostr)
     return web.Response(body=crypto.decrypt(echostr).encode("utf-8"),
                         content_type="text/plain")
@@ -62,14 +83,14 @@ async def _read_body(request: web.Request) -> bytes:
     return body
 
 
-async def receive_event(request: web.Request) -> web.Response:
+async def receive_event(request: web.Request, endpoint: Endpoint) -> web.Response:
     body = await _read_body(request)
     signature, timestamp, nonce = _params(request, "msg_signature", "timestamp", "nonce")
-    _check_timestamp(request, timestamp)
-    encrypted = parse_xml(body).findtext("Encrypt")
+    _check_timestamp(endpoint, timestamp)
+    encrypted = envelope_ciphertext(body)
     if not encrypted:
         raise CallbackRejected(400, "envelope has no Encrypt")
-    crypto = request.config_dict[CALLBACK_CRYPTO]
+    crypto = endpoint.crypto
     crypto.verify(signature, timestamp, nonce, encrypted)
     message = crypto.decrypt(encrypted)
     root = parse_xml(message)
@@ -77,7 +98,7 @@ async def receive_event(request: web.Request) -> web.Response:
     if not event:
         raise CallbackRejected(400, "message has no MsgType")
     item = IncomingEvent(message, event, change_type, handler_for(event, change_type) is not None)
-    accepted = await request.config_dict[INBOX].submit(item)
+    accepted = await endpoint.inbox.submit(item)
     if accepted.duplicate:
         log.info("callback.duplicate event=%s/%s key=%s", event, change_type, item.dedupe_key[:16])
     elif not item.handled:
@@ -86,7 +107,7 @@ async def receive_event(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def rejections(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def rejections(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn a CallbackRejected into its status with a short plain-text reason."""
     try:
         return await handler(request)
@@ -97,7 +118,21 @@ async def rejections(request: web.Request, handler: web.Handler) -> web.StreamRe
 
 
 def create_callback_app() -> web.Application:
+    """The `/wecom/` sub-app; mounted by `create_app`, whose keys it reads."""
+    resolved: list[Endpoint] = []  # filled by the first request, once the app runs
+
+    def endpoint_of(request: web.Request) -> Endpoint:
+        if not resolved:
+            resolved.append(Endpoint.of(request))
+        return resolved[0]
+
+    async def get(request: web.Request) -> web.Response:
+        return await verify_url(request, endpoint_of(request))
+
+    async def post(request: web.Request) -> web.Response:
+        return await receive_event(request, endpoint_of(request))
+
     app = web.Application(middlewares=[rejections])
-    app.router.add_get("/callback", verify_url)
-    app.router.add_post("/callback", receive_event)
+    app.router.add_get("/callback", get)
+    app.router.add_post("/callback", post)
     return app

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import struct
 import xml.etree.ElementTree as ET
 
@@ -52,6 +53,33 @@ def parse_xml(data: bytes | str) -> ET.Element:
         return ET.fromstring(raw)
     except ET.ParseError as exc:
         raise CallbackRejected(400, f"malformed xml: {exc}") from None
+
+
+# The envelope exactly as WeCom sends it: <xml> holding only flat elements whose text
+# (CDATA or plain) is printable ASCII without & < > ], whitespace between them allowed.
+# Such a body is well-formed XML without a DTD, and `<Encrypt>` in it can only be the
+# element, so the ciphertext is read without building a tree; anything else goes
+# through `parse_xml`.
+_TEXT = rb"[\x20-\x25\x27-\x3b\x3d\x3f-\x5c\x5e-\x7e]*"
+_SPACE = rb"[ \t\r\n]*"
+_FLAT_ELEMENT = (
+    _SPACE + rb"<([A-Za-z][A-Za-z0-9_]*)>(?:<!\[CDATA\[" + _TEXT + rb"\]\]>|" + _TEXT + rb")</\1>"
+)
+_SIMPLE_ENVELOPE = re.compile(_SPACE + rb"<xml>(?:" + _FLAT_ELEMENT + rb")*" + _SPACE
+                              + rb"</xml>" + _SPACE)
+_ENCRYPT = re.compile(
+    rb"<Encrypt>(?:<!\[CDATA\[(" + _TEXT + rb")\]\]>|(" + _TEXT + rb"))</Encrypt>"
+)
+
+
+def envelope_ciphertext(body: bytes) -> str | None:
+    """The `Encrypt` text of a callback envelope (None or "" when there is none)."""
+    if _SIMPLE_ENVELOPE.fullmatch(body):
+        found = _ENCRYPT.search(body)
+        if found is None:
+            return None
+        return (found.group(1) if found.group(1) is not None else found.group(2)).decode("ascii")
+    return parse_xml(body).findtext("Encrypt")
 
 
 class CallbackCrypto:

@@ -38,6 +38,6 @@ async def replay_event(settings: Settings, event_id: int) -> None:
             print(f"event {row.id} ({row.event}/{row.change_type}) queued again")
         else:
             print(f"event {row.id} ({row.event}/{row.change_type}) reset to pending; "
-                  "the running server processes it within its sweep interval")
+                  "the running server takes it at its next sweep")
     finally:
         await db.close_db()

@@ -6,6 +6,11 @@ writer therefore batches: requests that arrive while a write is in flight are wr
 together by the next one, in a single `INSERT … ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id`. The unique dedupe key makes a re-delivery (or the same event racing in
 through several requests) a no-op that is still acknowledged.
+
+New ids go to the queue the same way: one enqueue in flight at a time, carrying every id
+stored since the last one (at most `max_enqueue` per message), so under load one queue
+message covers several batches. The ids are enqueued after the 200s went out; an
+enqueue that fails leaves the events pending for the sweep.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import cached_property
 
 from tortoise import connections
 
@@ -33,7 +39,7 @@ class IncomingEvent:
     change_type: str
     handled: bool
 
-    @property
+    @cached_property
     def dedupe_key(self) -> str:
         return hashlib.sha256(self.payload.encode("utf-8")).hexdigest()
 
@@ -53,7 +59,8 @@ class InboxWriter:
         *,
         max_batch: int = 500,
         max_concurrent_writes: int = 1,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        max_enqueue: int = 200,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._enqueue = enqueue
         self._max_batch = max_batch
@@ -61,6 +68,9 @@ class InboxWriter:
         self._clock = clock
         self._waiting: list[tuple[IncomingEvent, asyncio.Future[Accepted]]] = []
         self._writers = 0
+        self._max_enqueue = max_enqueue
+        self._to_enqueue: list[int] = []
+        self._enqueuing = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: IncomingEvent) -> Accepted:
@@ -69,10 +79,13 @@ class InboxWriter:
         self._waiting.append((item, future))
         if self._writers < self._max_writes:
             self._writers += 1
-            task = asyncio.create_task(self._write_while_waiting())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(self._write_while_waiting())
         return await future
+
+    def _start(self, job: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
         """Wait for in-flight writes and enqueues (used at shutdown)."""
@@ -105,40 +118,76 @@ class InboxWriter:
         to_process: list[int] = []
         for key, entries in by_key.items():
             new_id = inserted.get(key)
-            for index, (item, future) in enumerate(entries):
+            for index, (_item, future) in enumerate(entries):
                 duplicate = new_id is None or index > 0
                 if not future.done():
                     future.set_result(Accepted(new_id, duplicate))
             if new_id is not None and entries[0][0].handled:
                 to_process.append(new_id)
         if to_process:
-            try:
-                await self._enqueue(to_process)
-            except Exception:
-                # Stored as pending: the worker's sweep enqueues it again.
-                log.exception("inbox.enqueue_failed ids=%s", to_process)
+            self._to_enqueue.extend(to_process)
+            if not self._enqueuing:
+                self._enqueuing = True
+                self._start(self._enqueue_while_waiting())
+
+    async def _enqueue_while_waiting(self) -> None:
+        try:
+            while self._to_enqueue:
+                ids = self._to_enqueue[: self._max_enqueue]
+                del self._to_enqueue[: self._max_enqueue]
+                try:
+                    await self._enqueue(ids)
+                except Exception:
+                    # Stored as pending: the worker's sweep enqueues it again.
+                    log.exception("inbox.enqueue_failed ids=%s", ids)
+        finally:
+            self._enqueuing = False
+
+
+_COLUMNS = ("dedupe_key", "event", "change_type", "payload", "status", "attempts", "received_at")
+
+# PostgreSQL: one statement text whatever the batch size (the rows travel as arrays), so
+# asyncpg prepares it once instead of once per batch size it has not seen lately.
+_POSTGRES_INSERT = (
+    f"INSERT INTO inbox_event ({','.join(_COLUMNS)}) "
+    "SELECT k, e, c, p, s, 0, $6::timestamptz "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(k, e, c, p, s) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
+)
 
 
 async def insert_events(items: list[IncomingEvent], now: datetime) -> dict[str, int]:
     """Insert what is new; return dedupe_key → id for the rows this call inserted."""
     conn = connections.get("default")
     postgres = conn.capabilities.dialect == "postgres"
-    columns = ("dedupe_key", "event", "change_type", "payload", "status", "attempts", "received_at")
+    columns = _COLUMNS
     received_at = InboxEvent._meta.fields_map["received_at"].to_db_value(now, InboxEvent)
+    if postgres:
+        pending, ignored = EventStatus.PENDING.value, EventStatus.IGNORED.value
+        arrays = (
+            [item.dedupe_key for item in items],
+            [item.event for item in items],
+            [item.change_type for item in items],
+            [item.payload for item in items],
+            [pending if item.handled else ignored for item in items],
+            received_at,
+        )
+        # execute_query_dict, not execute_query: tortoise's asyncpg client runs an INSERT
+        # through execute() and drops its RETURNING rows, which made every new event
+        # look like a duplicate on PostgreSQL (acknowledged, never enqueued).
+        result = await conn.execute_query_dict(_POSTGRES_INSERT, list(arrays))
+        return {str(row["dedupe_key"]): int(row["id"]) for row in result}
     rows: list[str] = []
     values: list[object] = []
+    row = "(" + ",".join("?" for _ in columns) + ")"
     for item in items:
         status = EventStatus.PENDING if item.handled else EventStatus.IGNORED
-        params = (item.dedupe_key, item.event, item.change_type, item.payload, status.value, 0, received_at)
-        if postgres:
-            start = len(values)
-            rows.append("(" + ",".join(f"${start + i + 1}" for i in range(len(params))) + ")")
-        else:
-            rows.append("(" + ",".join("?" for _ in params) + ")")
-        values.extend(params)
+        values.extend((item.dedupe_key, item.event, item.change_type, item.payload,
+                       status.value, 0, received_at))
+        rows.append(row)
     sql = (
         f"INSERT INTO inbox_event ({','.join(columns)}) VALUES {','.join(rows)} "
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
     )
-    _, result = await conn.execute_query(sql, values)
+    result = await conn.execute_query_dict(sql, values)
     return {str(row["dedupe_key"]): int(row["id"]) for row in result}

@@ -115,24 +115,27 @@ class EventProcessor:
 async def stranded_event_ids(
     now: datetime, pending_older_than: float, limit: int = 1000
 ) -> list[int]:
-    """Events no worker is on: pending for a while (their enqueue was lost) or
-    processing with an expired lease (their worker died)."""
+    """Events no worker is on: pending for long (their enqueue was lost), pending and
+    due (a replay), or processing with an expired lease (their worker died)."""
     stale = now - timedelta(seconds=pending_older_than)
     rows = await InboxEvent.filter(
         Q(status=EventStatus.PENDING, received_at__lte=stale)
+        | Q(status=EventStatus.PENDING, lease_until__lte=now)
         | Q(status=EventStatus.PROCESSING, lease_until__lte=now)
     ).order_by("id").limit(limit).values("id")
     return [int(row["id"]) for row in rows]
 
 
 async def replay(event_id: int) -> InboxEvent:
-    """Put a failed (or ignored) event back to pending with a fresh attempt count."""
+    """Put a failed (or ignored) event back to pending with a fresh attempt count, due
+    now: the next sweep of any worker takes it (or the caller enqueues it)."""
     row = await InboxEvent.get_or_none(id=event_id)
     if row is None:
         raise LookupError(f"no event with id {event_id}")
     if row.status in (EventStatus.PENDING, EventStatus.PROCESSING):
         raise ValueError(f"event {event_id} is {row.status.value}, not finished")
     await InboxEvent.filter(id=event_id).update(
-        status=EventStatus.PENDING, attempts=0, lease_until=None, last_error=None, processed_at=None
+        status=EventStatus.PENDING, attempts=0, lease_until=utcnow(), last_error=None,
+        processed_at=None,
     )
     return await InboxEvent.get(id=event_id)

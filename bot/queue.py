@@ -15,7 +15,7 @@ from taskiq.api.receiver import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
 from bot.processing import EventProcessor, stranded_event_ids, utcnow
-from bot.settings import Settings
+from bot.settings import QueueSettings, Settings
 
 log = logging.getLogger("scrm.queue")
 
@@ -42,6 +42,9 @@ def create_broker(settings: Settings) -> AsyncBroker:
             idle_timeout=settings.queue.lease_seconds * 1000,
             unacknowledged_lock_timeout=float(settings.queue.lease_seconds),
             consumer_id="0",
+            # Each message carries up to 200 ids: fetching few at a time spreads a
+            # backlog over the workers instead of one worker taking a hundred messages.
+            xread_count=4,
         )
     else:
         broker = InMemoryBroker(max_async_tasks=settings.queue.concurrency)
@@ -59,19 +62,34 @@ def enqueuer(broker: AsyncBroker) -> Callable[[list[int]], Awaitable[None]]:
     return enqueue
 
 
+LOST_AFTER_LEASES = 5
+
+
 async def sweep_forever(
-    enqueue: Callable[[list[int]], Awaitable[None]], interval: float
+    enqueue: Callable[[list[int]], Awaitable[None]],
+    queue: QueueSettings,
+    *,
+    queue_is_durable: bool,
 ) -> None:
-    """Re-enqueue stranded events now and every `interval` seconds."""
+    """Re-enqueue stranded events at start and every `sweep_interval_seconds`.
+
+    A pending event normally waits in the queue, however long the backlog; it counts as
+    lost only after LOST_AFTER_LEASES leases. An in-memory queue dies with its process,
+    so at start everything pending is lost and taken at once.
+    """
+    lost_after = float(queue.lease_seconds * LOST_AFTER_LEASES)
+    first = True
     while True:
         try:
-            ids = await stranded_event_ids(utcnow(), pending_older_than=interval)
+            age = 0.0 if first and not queue_is_durable else lost_after
+            ids = await stranded_event_ids(utcnow(), pending_older_than=age)
             if ids:
                 log.warning("sweep.requeue count=%d first=%d", len(ids), ids[0])
                 await enqueue(ids)
+            first = False
         except Exception:
             log.exception("sweep.failed")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(queue.sweep_interval_seconds)
 
 
 async def run_stream_worker(broker: AsyncBroker, concurrency: int) -> None:

@@ -28,7 +28,7 @@ async def run_worker(settings: Settings) -> None:
         await broker.startup()
         log.info("worker.started concurrency=%d", settings.queue.concurrency)
         sweeper = asyncio.create_task(
-            sweep_forever(enqueuer(broker), settings.queue.sweep_interval_seconds)
+            sweep_forever(enqueuer(broker), settings.queue, queue_is_durable=True)
         )
         try:
             await run_stream_worker(broker, settings.queue.concurrency)

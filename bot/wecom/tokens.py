@@ -39,7 +39,7 @@ TOKEN_REFRESH_MARGIN_SECONDS = 300
 LOCK_POLL_SECONDS = 0.05
 
 
-async def delete_if(redis: Redis, key: str, matches: Callable[[bytes | None], bool]) -> bool:
+async def delete_if(redis: Any, key: Any, matches: Callable[[bytes | None], bool]) -> bool:
     """Delete `key` if its current value satisfies `matches`, atomically (WATCH/MULTI)."""
     async with redis.pipeline(transaction=True) as pipe:
         while True:

@@ -1,0 +1,75 @@
+"""Comparison servers for bench/callback_ingest.py, each its own process on loopback.
+
+    python bench/baselines.py bare PORT               (a) aiohttp, answers 200, nothing else
+    python bench/baselines.py aiohttp-wechatpy PORT   (c) aiohttp, wechatpy decrypt + parse
+    gunicorn -w 1 -b 127.0.0.1:PORT bench.flask_baseline:app
+                                                      (b) Flask + wechatpy (bench/flask_baseline.py)
+
+(b) and (c) run the same handler body, the one wechatpy's documentation gives for a
+WeCom callback: `WeChatCrypto(token, key, corp_id).decrypt_message(body, signature,
+timestamp, nonce)` and `wechatpy.enterprise.parse_message`, then an empty 200. Neither
+stores anything. The corp credentials come from the project's settings (settings.toml
+plus SCRM__ env overrides), the same ones the benchmark signs with.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from wechatpy.enterprise import parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.settings import load_settings
+
+_WECOM = load_settings().wecom
+TOKEN, ENCODING_AES_KEY, CORP_ID = _WECOM.token, _WECOM.encoding_aes_key, _WECOM.corp_id
+CALLBACK = "/wecom/callback"
+
+
+def decrypt_and_parse(body: bytes, signature: str, timestamp: str, nonce: str) -> object | None:
+    """wechatpy's documented WeCom callback handling; None when the request is refused."""
+    crypto = WeChatCrypto(TOKEN, ENCODING_AES_KEY, CORP_ID)
+    try:
+        decrypted = crypto.decrypt_message(body, signature, timestamp, nonce)
+    except (InvalidSignatureException, InvalidCorpIdException):
+        return None
+    return parse_message(decrypted)
+
+
+# (a) and (c) aiohttp -----------------------------------------------------------------
+
+def run_aiohttp(kind: str, port: int) -> None:
+    from aiohttp import web
+
+    async def bare(request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def wechatpy_handler(request: web.Request) -> web.Response:
+        q = request.query
+        message = decrypt_and_parse(await request.read(), q.get("msg_signature", ""),
+                                    q.get("timestamp", ""), q.get("nonce", ""))
+        if message is None:
+            return web.Response(status=403)
+        return web.Response(status=200)
+
+    async def ping(request: web.Request) -> web.Response:
+        return web.Response(text="pong")
+
+    handlers = {"bare": bare, "aiohttp-wechatpy": wechatpy_handler}
+    app = web.Application()
+    app.router.add_post(CALLBACK, handlers[kind])
+    app.router.add_get("/ping", ping)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("bare", "aiohttp-wechatpy"):
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    run_aiohttp(sys.argv[1], int(sys.argv[2]))

@@ -1,0 +1,179 @@
+"""Load generators for bench/callback_ingest.py.
+
+- `run_wrk`: closed loop with wrk (Debian package `wrk`) and bench/wrk_callbacks.lua;
+  the fastest way to saturate a server from the same 2-core box.
+- `closed_loop`: the same in Python (aiohttp client), used when wrk is not installed.
+  It needs a core of its own, so it understates the fast servers.
+- `open_loop`: a fixed arrival rate; each request's latency is measured from the time
+  it was *scheduled* to be sent, so a stalled server is charged for the requests queued
+  behind the stall (no coordinated omission).
+- `send_all`: send a fixed list of requests over N connections (the burst).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import aiohttp
+
+Request = tuple[str, bytes]
+HEADERS = {"Content-Type": "text/xml"}
+HERE = os.path.dirname(os.path.abspath(__file__))
+WRK_SCRIPT = os.path.join(HERE, "wrk_callbacks.lua")
+
+
+@dataclass
+class LoadResult:
+    tool: str
+    requests: int
+    seconds: float
+    ok: int
+    errors: int
+    wraps: int = 0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def run_wrk(base_url: str, request_file: str, *, connections: int, duration: float,
+            threads: int = 2) -> LoadResult:
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
+           "--timeout", "10s", "-s", WRK_SCRIPT, base_url, "--", request_file, str(threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
+    if out.returncode != 0 or line is None:
+        detail = out.stderr.strip() or out.stdout[-500:]
+        raise RuntimeError(f"wrk failed ({out.returncode}): {detail}")
+    data = json.loads(line.removeprefix("WRK_JSON "))
+    errors = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors",
+                                   "status_errors", "timeouts"))
+    return LoadResult(
+        tool="wrk", requests=data["requests"], seconds=data["duration_us"] / 1e6,
+        ok=data["requests"] - data["status_errors"], errors=errors, wraps=data["wraps"],
+        p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+    )
+
+
+def _percentile(sorted_values: Sequence[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+async def _post(session: aiohttp.ClientSession, base_url: str, request: Request) -> int:
+    target, body = request
+    try:
+        async with session.post(base_url + target, data=body, headers=HEADERS) as response:
+            await response.read()
+            return response.status
+    except (aiohttp.ClientError, TimeoutError, OSError):
+        return -1
+
+
+def _session(connections: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=connections),
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+
+
+async def closed_loop(base_url: str, requests: Sequence[Request], *, connections: int,
+                      duration: float) -> LoadResult:
+    """`connections` clients, each sending its next request when the last one is answered,
+    for `duration` seconds (wrapping around the request list if it runs out)."""
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    wraps = 0
+    next_index = 0
+    async with _session(connections) as session:
+        start = time.perf_counter()
+        deadline = start + duration
+
+        async def client() -> None:
+            nonlocal next_index, wraps
+            while time.perf_counter() < deadline:
+                if next_index >= len(requests):
+                    next_index, wraps = 0, wraps + 1
+                request = requests[next_index]
+                next_index += 1
+                sent = time.perf_counter()
+                statuses[await _post(session, base_url, request)] += 1
+                latencies.append(time.perf_counter() - sent)
+
+        await asyncio.gather(*(client() for _ in range(connections)))
+        seconds = time.perf_counter() - start
+    latencies.sort()
+    ok = statuses[200]
+    return LoadResult("python", sum(statuses.values()), seconds, ok,
+                      sum(statuses.values()) - ok, wraps,
+                      _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000,
+                      statuses)
+
+
+async def open_loop(base_url: str, requests: Sequence[Request], *, rate: float,
+                    warmup: int = 0, connections: int = 512) -> LoadResult:
+    """Send request i at start + i/rate whatever happened to the earlier ones; latency of
+    request i = answer time - its scheduled time. The first `warmup` requests (opening
+    connections) are sent but not counted."""
+    n = len(requests)
+    latencies: list[float] = [0.0] * n
+    codes: list[int] = [0] * n
+    async with _session(connections) as session:
+        loop = asyncio.get_running_loop()
+
+        async def one(i: int, scheduled: float) -> None:
+            codes[i] = await _post(session, base_url, requests[i])
+            latencies[i] = loop.time() - scheduled
+
+        start = loop.time() + 0.05
+        tasks = []
+        for i in range(n):
+            scheduled = start + i / rate
+            delay = scheduled - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i, scheduled)))
+        await asyncio.gather(*tasks)
+        seconds = loop.time() - start
+    counted = sorted(latencies[warmup:])
+    statuses = Counter(codes[warmup:])
+    ok = statuses[200]
+    return LoadResult("python-open-loop", n - warmup, seconds, ok, (n - warmup) - ok, 0,
+                      _percentile(counted, 50) * 1000, _percentile(counted, 99) * 1000,
+                      statuses)
+
+
+async def send_all(base_url: str, requests: Sequence[Request], *,
+                   connections: int) -> LoadResult:
+    """Send every request once, `connections` at a time, as fast as they are answered."""
+    statuses: Counter[int] = Counter()
+    iterator = iter(requests)
+    async with _session(connections) as session:
+        start = time.perf_counter()
+
+        async def client() -> None:
+            for request in iterator:
+                statuses[await _post(session, base_url, request)] += 1
+
+        await asyncio.gather(*(client() for _ in range(connections)))
+        seconds = time.perf_counter() - start
+    ok = statuses[200]
+    total = sum(statuses.values())
+    return LoadResult("python", total, seconds, ok, total - ok, 0, statuses=statuses)
