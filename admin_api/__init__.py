@@ -1,0 +1,1 @@
+"""The operators' admin API (`/admin/api/`): channels, tags, funnels, failed events."""

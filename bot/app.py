@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 from aiohttp import web
 
+from admin_api.app import create_admin_app
 from bot import db
 from bot.callback import create_callback_app
 from bot.crypto import CallbackCrypto
 from bot.health import healthz
 from bot.inbox import InboxWriter
-from bot.keys import BROKER, CALLBACK_CRYPTO, CLOCK, HTTP, INBOX, REDIS, SETTINGS, WECOM
-from bot.processing import EventProcessor
-from bot.queue import create_broker, enqueuer, sweep_forever
+from bot.keys import CALLBACK_CRYPTO, CLOCK, HTTP, INBOX, LANES, REDIS, SETTINGS, WECOM
+from bot.queue import create_lanes, enqueuer, sweep_forever
 from bot.redis_conn import open_redis
+from bot.scheduler import run_schedules
 from bot.settings import Settings
 from bot.wecom import WeComClient
 
@@ -60,25 +61,26 @@ async def _wecom(app: web.Application) -> AsyncIterator[None]:
 async def _queue(app: web.Application) -> AsyncIterator[None]:
     """The broker; on the embedded default (no Redis URL) also the worker and its sweep."""
     settings = app[SETTINGS]
-    broker = create_broker(settings)
-    broker.state.processor = EventProcessor(settings.queue, app[WECOM])
-    await broker.startup()
-    app[BROKER] = broker
-    sweeper = None
-    if not settings.redis.url:
-        sweeper = asyncio.create_task(
-            sweep_forever(enqueuer(broker), settings.queue, queue_is_durable=False)
-        )
+    lanes = create_lanes(settings)
+    await lanes.startup(settings, app[WECOM])
+    app[LANES] = lanes
+    background: list[asyncio.Task[None]] = []
+    if not settings.redis.url:  # the in-process worker's periodic work
+        background = [
+            asyncio.create_task(
+                sweep_forever(enqueuer(lanes), settings.queue, queue_is_durable=False)),
+            asyncio.create_task(run_schedules(app[REDIS], app[WECOM], settings)),
+        ]
     yield
-    if sweeper is not None:
-        sweeper.cancel()
-    await broker.shutdown()
+    for task in background:
+        task.cancel()
+    await lanes.shutdown()
 
 
 async def _inbox(app: web.Application) -> AsyncIterator[None]:
     # SQLite serialises writes anyway; PostgreSQL takes a few batches at once.
     writes = 1 if app[SETTINGS].database.is_sqlite else 4
-    inbox = InboxWriter(enqueuer(app[BROKER]), max_concurrent_writes=writes)
+    inbox = InboxWriter(enqueuer(app[LANES]), max_concurrent_writes=writes)
     app[INBOX] = inbox
     yield
     await inbox.drain()
@@ -107,4 +109,5 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         app.cleanup_ctx.append(_sandbox)
     app.router.add_get("/healthz", healthz)
     app.add_subapp("/wecom/", create_callback_app())
+    app.add_subapp("/admin/api/", create_admin_app())
     return app

@@ -22,7 +22,7 @@ from bot.crypto import CallbackCrypto, CallbackRejected, envelope_ciphertext, pa
 from bot.events import event_key
 from bot.inbox import InboxWriter, IncomingEvent
 from bot.keys import CALLBACK_CRYPTO, CLOCK, INBOX, SETTINGS
-from handlers.dispatch import handler_for
+from handlers.dispatch import handler_for, is_urgent
 
 log = logging.getLogger("scrm.callback")
 
@@ -97,7 +97,9 @@ async def receive_event(request: web.Request, endpoint: Endpoint) -> web.Respons
     event, change_type = event_key({child.tag: (child.text or "") for child in root})
     if not event:
         raise CallbackRejected(400, "message has no MsgType")
-    item = IncomingEvent(message, event, change_type, handler_for(event, change_type) is not None)
+    item = IncomingEvent(message, event, change_type,
+                         handled=handler_for(event, change_type) is not None,
+                         urgent=is_urgent(event, change_type))
     accepted = await endpoint.inbox.submit(item)
     if accepted.duplicate:
         log.info("callback.duplicate event=%s/%s key=%s", event, change_type, item.dedupe_key[:16])

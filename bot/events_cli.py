@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot import db
 from bot.processing import replay
-from bot.queue import create_broker, enqueuer
+from bot.queue import create_lanes, enqueuer
 from bot.settings import Settings
+from handlers.dispatch import is_urgent
 from models.events import EventStatus, InboxEvent
 
 
@@ -29,12 +30,13 @@ async def replay_event(settings: Settings, event_id: int) -> None:
     try:
         row = await replay(event_id)
         if settings.redis.url:
-            broker = create_broker(settings)
-            await broker.startup()
+            lanes = create_lanes(settings)
+            for broker in lanes:
+                await broker.startup()
             try:
-                await enqueuer(broker)([row.id])
+                await enqueuer(lanes)([row.id], is_urgent(row.event, row.change_type))
             finally:
-                await broker.shutdown()
+                await lanes.shutdown()
             print(f"event {row.id} ({row.event}/{row.change_type}) queued again")
         else:
             print(f"event {row.id} ({row.event}/{row.change_type}) reset to pending; "

@@ -29,7 +29,8 @@ from models.events import EventStatus, InboxEvent
 
 log = logging.getLogger("scrm.inbox")
 
-Enqueue = Callable[[list[int]], Awaitable[None]]
+# enqueue(ids, urgent): urgent ids travel in their own lane (see handlers.dispatch.URGENT).
+Enqueue = Callable[[list[int], bool], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class IncomingEvent:
     event: str
     change_type: str
     handled: bool
+    urgent: bool = False
 
     @cached_property
     def dedupe_key(self) -> str:
@@ -69,8 +71,9 @@ class InboxWriter:
         self._waiting: list[tuple[IncomingEvent, asyncio.Future[Accepted]]] = []
         self._writers = 0
         self._max_enqueue = max_enqueue
-        self._to_enqueue: list[int] = []
-        self._enqueuing = False
+        # Per lane (urgent or not): ids waiting to be enqueued, and whether a task is on it.
+        self._to_enqueue: dict[bool, list[int]] = {False: [], True: []}
+        self._enqueuing: dict[bool, bool] = {False: False, True: False}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: IncomingEvent) -> Accepted:
@@ -115,33 +118,33 @@ class InboxWriter:
                 if not future.done():
                     future.set_exception(exc)
             return
-        to_process: list[int] = []
         for key, entries in by_key.items():
             new_id = inserted.get(key)
             for index, (_item, future) in enumerate(entries):
                 duplicate = new_id is None or index > 0
                 if not future.done():
                     future.set_result(Accepted(new_id, duplicate))
-            if new_id is not None and entries[0][0].handled:
-                to_process.append(new_id)
-        if to_process:
-            self._to_enqueue.extend(to_process)
-            if not self._enqueuing:
-                self._enqueuing = True
-                self._start(self._enqueue_while_waiting())
+            first = entries[0][0]
+            if new_id is not None and first.handled:
+                self._to_enqueue[first.urgent].append(new_id)
+        for urgent, waiting in self._to_enqueue.items():
+            if waiting and not self._enqueuing[urgent]:
+                self._enqueuing[urgent] = True
+                self._start(self._enqueue_while_waiting(urgent))
 
-    async def _enqueue_while_waiting(self) -> None:
+    async def _enqueue_while_waiting(self, urgent: bool) -> None:
+        waiting = self._to_enqueue[urgent]
         try:
-            while self._to_enqueue:
-                ids = self._to_enqueue[: self._max_enqueue]
-                del self._to_enqueue[: self._max_enqueue]
+            while waiting:
+                ids = waiting[: self._max_enqueue]
+                del waiting[: self._max_enqueue]
                 try:
-                    await self._enqueue(ids)
+                    await self._enqueue(ids, urgent)
                 except Exception:
                     # Stored as pending: the worker's sweep enqueues it again.
                     log.exception("inbox.enqueue_failed ids=%s", ids)
         finally:
-            self._enqueuing = False
+            self._enqueuing[urgent] = False
 
 
 _COLUMNS = ("dedupe_key", "event", "change_type", "payload", "status", "attempts", "received_at")

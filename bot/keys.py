@@ -7,10 +7,10 @@ from collections.abc import Callable
 import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
-from taskiq import AsyncBroker
 
 from bot.crypto import CallbackCrypto
 from bot.inbox import InboxWriter
+from bot.queue import Lanes
 from bot.settings import Settings
 from bot.wecom import WeComClient
 
@@ -19,6 +19,6 @@ CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")
 REDIS = web.AppKey("redis", Redis)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 WECOM = web.AppKey("wecom", WeComClient)
-BROKER = web.AppKey("broker", AsyncBroker)
+LANES = web.AppKey("lanes", Lanes)
 INBOX = web.AppKey("inbox", InboxWriter)
 CALLBACK_CRYPTO = web.AppKey("callback_crypto", CallbackCrypto)

@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise import connections
+from tortoise.expressions import Q
 
 from bot.events import parse_event
 from bot.settings import QueueSettings
 from handlers.dispatch import handler_for
 from models.events import EventStatus, InboxEvent
+from models.upsert import placeholders
 
 log = logging.getLogger("scrm.worker")
 
@@ -28,6 +31,17 @@ Clock = Callable[[], datetime]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An inbox event taken for one attempt."""
+
+    id: int
+    event: str
+    change_type: str
+    payload: str
+    attempts: int
 
 
 class EventProcessor:
@@ -60,21 +74,24 @@ class EventProcessor:
                     return
                 await self._sleep(delay)
 
-    async def _claim(self, event_id: int) -> InboxEvent | None:
+    async def _claim(self, event_id: int) -> Claimed | None:
+        """Take the event for one attempt, in one statement (UPDATE … RETURNING)."""
         now = self._clock()
-        claimable = Q(status=EventStatus.PENDING) | Q(
-            status=EventStatus.PROCESSING, lease_until__lte=now
+        lease = now + timedelta(seconds=self._queue.lease_seconds)
+        conn = connections.get("default")
+        p = placeholders(conn.capabilities.dialect, 0, 6)
+        stamp = InboxEvent._meta.fields_map["lease_until"].to_db_value
+        rows = await conn.execute_query_dict(
+            f"UPDATE inbox_event SET status = {p[0]}, lease_until = {p[1]}, "
+            f"attempts = attempts + 1 WHERE id = {p[2]} AND (status = {p[3]} "
+            f"OR (status = {p[4]} AND lease_until <= {p[5]})) "
+            "RETURNING id, event, change_type, payload, attempts",
+            [EventStatus.PROCESSING.value, stamp(lease, InboxEvent), event_id,
+             EventStatus.PENDING.value, EventStatus.PROCESSING.value, stamp(now, InboxEvent)],
         )
-        updated = await InboxEvent.filter(Q(id=event_id) & claimable).update(
-            status=EventStatus.PROCESSING,
-            lease_until=now + timedelta(seconds=self._queue.lease_seconds),
-            attempts=F("attempts") + 1,
-        )
-        if not updated:
-            return None
-        return await InboxEvent.get(id=event_id)
+        return Claimed(**rows[0]) if rows else None
 
-    async def _run(self, row: InboxEvent) -> float | None:
+    async def _run(self, row: Claimed) -> float | None:
         """Run the handler; return the backoff before the next attempt, or None when
         the event is finished (done, failed or ignored)."""
         handler = handler_for(row.event, row.change_type)
@@ -106,7 +123,7 @@ class EventProcessor:
                  row.id, row.event, row.change_type, row.attempts)
         return None
 
-    async def _finish(self, row: InboxEvent, status: EventStatus, error: str | None) -> None:
+    async def _finish(self, row: Claimed, status: EventStatus, error: str | None) -> None:
         await InboxEvent.filter(id=row.id).update(
             status=status, lease_until=None, processed_at=self._clock(), last_error=error
         )

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from taskiq.acks import AcknowledgeType
@@ -20,8 +22,12 @@ from bot.settings import QueueSettings, Settings
 log = logging.getLogger("scrm.queue")
 
 TASK_NAME = "scrm.process_events"
-STREAM = "scrm:events"
 GROUP = "scrm-workers"
+# Two lanes, each its own stream, broker, receiver and processor: events with a
+# WelcomeCode never wait behind a backlog of other events.
+STREAMS = {False: "scrm:events", True: "scrm:events:urgent"}
+
+Enqueue = Callable[[list[int], bool], Awaitable[None]]
 
 
 async def process_events(
@@ -31,12 +37,30 @@ async def process_events(
     await processor.process_many(ids)
 
 
-def create_broker(settings: Settings) -> AsyncBroker:
+@dataclass(frozen=True)
+class Lanes:
+    normal: AsyncBroker
+    urgent: AsyncBroker
+
+    def __iter__(self) -> Iterator[AsyncBroker]:
+        return iter((self.normal, self.urgent))
+
+    async def startup(self, settings: Settings, wecom: Any) -> None:
+        for broker in self:
+            broker.state.processor = EventProcessor(settings.queue, wecom)
+            await broker.startup()
+
+    async def shutdown(self) -> None:
+        for broker in self:
+            await broker.shutdown()
+
+
+def _broker(settings: Settings, stream: str) -> AsyncBroker:
     broker: AsyncBroker
     if settings.redis.url:
         broker = RedisStreamBroker(
             settings.redis.url,
-            queue_name=STREAM,
+            queue_name=stream,
             consumer_group_name=GROUP,
             # A message unacknowledged this long (its worker died) is claimed by another.
             idle_timeout=settings.queue.lease_seconds * 1000,
@@ -52,11 +76,17 @@ def create_broker(settings: Settings) -> AsyncBroker:
     return broker
 
 
-def enqueuer(broker: AsyncBroker) -> Callable[[list[int]], Awaitable[None]]:
-    task = broker.find_task(TASK_NAME)
-    assert task is not None
+def create_lanes(settings: Settings) -> Lanes:
+    return Lanes(_broker(settings, STREAMS[False]), _broker(settings, STREAMS[True]))
 
-    async def enqueue(ids: list[int]) -> None:
+
+def enqueuer(lanes: Lanes) -> Enqueue:
+    tasks = {urgent: broker.find_task(TASK_NAME) for urgent, broker in
+             ((False, lanes.normal), (True, lanes.urgent))}
+
+    async def enqueue(ids: list[int], urgent: bool) -> None:
+        task = tasks[urgent]
+        assert task is not None
         await task.kiq(ids)
 
     return enqueue
@@ -66,7 +96,7 @@ LOST_AFTER_LEASES = 5
 
 
 async def sweep_forever(
-    enqueue: Callable[[list[int]], Awaitable[None]],
+    enqueue: Enqueue,
     queue: QueueSettings,
     *,
     queue_is_durable: bool,
@@ -85,18 +115,17 @@ async def sweep_forever(
             ids = await stranded_event_ids(utcnow(), pending_older_than=age)
             if ids:
                 log.warning("sweep.requeue count=%d first=%d", len(ids), ids[0])
-                await enqueue(ids)
+                await enqueue(ids, False)
             first = False
         except Exception:
             log.exception("sweep.failed")
         await asyncio.sleep(queue.sweep_interval_seconds)
 
 
-async def run_stream_worker(broker: AsyncBroker, concurrency: int) -> None:
-    """Consume the Redis stream until cancelled (`python run.py worker`)."""
-    await run_receiver_task(
-        broker,
-        max_async_tasks=concurrency,
-        ack_time=AcknowledgeType.WHEN_EXECUTED,
-        run_startup=False,
-    )
+async def run_stream_workers(lanes: Lanes, concurrency: int) -> None:
+    """Consume both Redis streams until cancelled (`python run.py worker`)."""
+    await asyncio.gather(*(
+        run_receiver_task(broker, max_async_tasks=concurrency,
+                          ack_time=AcknowledgeType.WHEN_EXECUTED, run_startup=False)
+        for broker in lanes
+    ))

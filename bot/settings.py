@@ -109,6 +109,11 @@ class SandboxSettings:
 
 
 @dataclass(frozen=True)
+class ChannelSettings:
+    rotate_interval_seconds: float
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
@@ -118,6 +123,7 @@ class Settings:
     miniapp: MiniAppSettings
     admin: AdminSettings
     sandbox: SandboxSettings
+    channels: ChannelSettings
 
     @property
     def wecom_api_base(self) -> str:
@@ -142,6 +148,7 @@ _SECTIONS: dict[str, type] = {
     "miniapp": MiniAppSettings,
     "admin": AdminSettings,
     "sandbox": SandboxSettings,
+    "channels": ChannelSettings,
 }
 
 
@@ -296,6 +303,8 @@ def _validate(s: Settings) -> None:
     check(s.queue.max_attempts >= 1, "setting queue.max_attempts must be >= 1")
     check(s.queue.lease_seconds > 0, "setting queue.lease_seconds must be > 0")
     check(s.queue.concurrency >= 1, "setting queue.concurrency must be >= 1")
+    check(s.channels.rotate_interval_seconds > 0,
+          "setting channels.rotate_interval_seconds must be > 0")
     check(s.sandbox.delivery_retries >= 0, "setting sandbox.delivery_retries must be >= 0")
     check(all(len(t) >= 16 for t in s.admin.tokens),
           "setting admin.tokens: each token needs >= 16 characters")

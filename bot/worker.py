@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.processing import EventProcessor
-from bot.queue import create_broker, enqueuer, run_stream_worker, sweep_forever
+from bot.queue import create_lanes, enqueuer, run_stream_workers, sweep_forever
 from bot.runtime import open_runtime
+from bot.scheduler import run_schedules
 from bot.settings import Settings
 
 log = logging.getLogger("scrm.worker")
@@ -23,15 +23,17 @@ async def run_worker(settings: Settings) -> None:
             "`python run.py serve` runs the worker in-process"
         )
     async with open_runtime(settings) as runtime:
-        broker = create_broker(settings)
-        broker.state.processor = EventProcessor(settings.queue, runtime.wecom)
-        await broker.startup()
-        log.info("worker.started concurrency=%d", settings.queue.concurrency)
-        sweeper = asyncio.create_task(
-            sweep_forever(enqueuer(broker), settings.queue, queue_is_durable=True)
-        )
+        lanes = create_lanes(settings)
+        await lanes.startup(settings, runtime.wecom)
+        log.info("worker.started concurrency=%d per lane", settings.queue.concurrency)
+        background = [
+            asyncio.create_task(
+                sweep_forever(enqueuer(lanes), settings.queue, queue_is_durable=True)),
+            asyncio.create_task(run_schedules(runtime.redis, runtime.wecom, settings)),
+        ]
         try:
-            await run_stream_worker(broker, settings.queue.concurrency)
+            await run_stream_workers(lanes, settings.queue.concurrency)
         finally:
-            sweeper.cancel()
-            await broker.shutdown()
+            for task in background:
+                task.cancel()
+            await lanes.shutdown()

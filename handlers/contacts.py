@@ -7,32 +7,21 @@ the CreateTime of the event that last set its status and ignores older ones.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from models.contacts import Customer, FollowRelation, FollowStatus, TransferFailure
+from models.upsert import upsert
 
 if TYPE_CHECKING:
     from bot.events import ExternalContactChange
     from bot.wecom import WeComClient
-    from bot.wecom.external_contact import ExternalContactInfo, FollowUser
+    from bot.wecom.external_contact import ContactDetail, ExternalContactInfo, FollowUser
 
 log = logging.getLogger("scrm.contacts")
 
-ContactAddedHook = Callable[
-    ["ExternalContactChange", "WeComClient", FollowRelation], Awaitable[None]
-]
 
-# Onboarding (channel attribution, auto-tagging, the welcome message) registers here.
-# Hooks run in order after the customer and relation are stored.
-CONTACT_ADDED_HOOKS: list[ContactAddedHook] = []
-
-
-def _event_time(event: ExternalContactChange) -> datetime:
+def event_time(event: ExternalContactChange) -> datetime:
     return datetime.fromtimestamp(event.create_time, UTC)
 
 
@@ -40,7 +29,8 @@ def _from_epoch(value: int) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value else None
 
 
-async def upsert_customer(info: ExternalContactInfo) -> Customer:
+async def upsert_customer(info: ExternalContactInfo) -> int:
+    """Store the customer; return its id."""
     fields = {
         "name": info.name,
         "avatar": info.avatar,
@@ -51,11 +41,11 @@ async def upsert_customer(info: ExternalContactInfo) -> Customer:
         "corp_full_name": info.corp_full_name,
         "position": info.position,
     }
-    return await _upsert(Customer, {"external_userid": info.external_userid}, fields)
+    return await upsert(Customer, {"external_userid": info.external_userid}, fields)
 
 
-async def upsert_follow(customer: Customer, follow: FollowUser) -> FollowRelation:
-    """Store what WeCom says about the relation; the status is left to events."""
+async def upsert_follow(customer_id: int, follow: FollowUser) -> int:
+    """Store what WeCom says about the relation (the status is left to events)."""
     fields = {
         "remark": follow.remark,
         "description": follow.description,
@@ -65,21 +55,9 @@ async def upsert_follow(customer: Customer, follow: FollowUser) -> FollowRelatio
         "added_at": _from_epoch(follow.createtime),
         "tag_ids": list(follow.tag_ids),
     }
-    return await _upsert(
-        FollowRelation, {"customer_id": customer.id, "staff_userid": follow.userid}, fields
+    return await upsert(
+        FollowRelation, {"customer_id": customer_id, "staff_userid": follow.userid}, fields
     )
-
-
-async def _upsert(model: Any, keys: dict[str, Any], fields: dict[str, Any]) -> Any:
-    """Update or create; a concurrent create of the same keys is retried as an update."""
-    for _ in range(2):
-        try:
-            async with in_transaction():
-                row, _created = await model.update_or_create(defaults=fields, **keys)
-                return row
-        except IntegrityError:
-            continue
-    raise RuntimeError(f"could not upsert {model.__name__} {keys}")
 
 
 async def _set_status(
@@ -98,71 +76,71 @@ async def _set_status(
     return True
 
 
-async def _customer_stub(external_userid: str) -> Customer:
-    return await _upsert(Customer, {"external_userid": external_userid}, {})
-
-
-async def _relation_stub(customer: Customer, staff_userid: str) -> FollowRelation:
-    return await _upsert(
-        FollowRelation, {"customer_id": customer.id, "staff_userid": staff_userid}, {}
+async def _relation_of(external_userid: str, staff_userid: str) -> FollowRelation:
+    """The relation row, created bare (no WeCom data) when it does not exist yet."""
+    customer_id = await upsert(Customer, {"external_userid": external_userid}, {})
+    relation_id = await upsert(
+        FollowRelation, {"customer_id": customer_id, "staff_userid": staff_userid}, {}
     )
+    return await FollowRelation.get(id=relation_id)
 
 
-async def _refresh(event: ExternalContactChange, wecom: WeComClient) -> FollowRelation:
-    """Fetch the customer from WeCom and store it with every follow relation."""
+async def fetch_contact(
+    event: ExternalContactChange, wecom: WeComClient
+) -> ContactDetail | None:
+    """The customer and their followers from WeCom; None when the staff member already
+    removed the customer (84061): the deletion event sets the final status."""
     from bot.wecom import NoRelationship
 
     try:
-        detail = await wecom.external_contact.get(event.external_user_id)
+        return await wecom.external_contact.get(event.external_user_id)
     except NoRelationship:
-        # The staff member removed the customer before we got here: keep what the
-        # event tells us; the deletion event sets the final status.
         log.warning("contact.gone external_userid=%s staff=%s",
                     event.external_user_id, event.user_id)
-        customer = await _customer_stub(event.external_user_id)
-        return await _relation_stub(customer, event.user_id)
-    customer = await upsert_customer(detail.contact)
-    relation = None
-    for follow in detail.follow_users:
-        stored = await upsert_follow(customer, follow)
-        if follow.userid == event.user_id:
-            relation = stored
-    return relation or await _relation_stub(customer, event.user_id)
+        return None
 
 
-async def on_contact_added(event: ExternalContactChange, wecom: WeComClient) -> None:
-    relation = await _refresh(event, wecom)
+async def store_contact(
+    event: ExternalContactChange, detail: ContactDetail | None
+) -> FollowRelation:
+    """Store the customer with every follow relation; return the event's relation."""
+    if detail is not None:
+        customer_id = await upsert_customer(detail.contact)
+        for follow in detail.follow_users:
+            await upsert_follow(customer_id, follow)
+    return await _relation_of(event.external_user_id, event.user_id)
+
+
+async def mark_added(event: ExternalContactChange, relation: FollowRelation) -> bool:
+    """The relation is active from the event's time on; False when the event is stale."""
     if not relation.state and event.state:
         relation.state = event.state
         await relation.save(update_fields=["state"])
-    await _set_status(relation, FollowStatus.ACTIVE, _event_time(event),
-                      deleted_source="", deleted_at=None)
+    added = await _set_status(relation, FollowStatus.ACTIVE, event_time(event),
+                              deleted_source="", deleted_at=None)
     log.info("contact.added external_userid=%s staff=%s state=%s",
              event.external_user_id, event.user_id, event.state)
-    for hook in CONTACT_ADDED_HOOKS:
-        await hook(event, wecom, relation)
+    return added
 
 
 async def on_contact_edited(event: ExternalContactChange, wecom: WeComClient) -> None:
-    await _refresh(event, wecom)
+    await store_contact(event, await fetch_contact(event, wecom))
 
 
 async def on_half_contact_added(event: ExternalContactChange, wecom: WeComClient) -> None:
     """免验证 add not yet confirmed by the staff member: WeCom's APIs answer 84061 for
     it, so only the event's facts are stored."""
-    customer = await _customer_stub(event.external_user_id)
-    relation = await _relation_stub(customer, event.user_id)
+    relation = await _relation_of(event.external_user_id, event.user_id)
     if event.state and not relation.state:
         relation.state = event.state
-    await _set_status(relation, FollowStatus.HALF, _event_time(event))
+    await _set_status(relation, FollowStatus.HALF, event_time(event))
 
 
 async def _mark_deleted(
     event: ExternalContactChange, status: FollowStatus, source: str
 ) -> None:
-    customer = await _customer_stub(event.external_user_id)
-    relation = await _relation_stub(customer, event.user_id)
-    at = _event_time(event)
+    relation = await _relation_of(event.external_user_id, event.user_id)
+    at = event_time(event)
     if await _set_status(relation, status, at, deleted_source=source, deleted_at=at):
         log.info("contact.deleted external_userid=%s staff=%s by=%s source=%s",
                  event.external_user_id, event.user_id, status.value, source)
@@ -180,7 +158,7 @@ async def on_transfer_failed(event: ExternalContactChange, wecom: WeComClient) -
     await TransferFailure.get_or_create(
         staff_userid=event.user_id,
         external_userid=event.external_user_id,
-        occurred_at=_event_time(event),
+        occurred_at=event_time(event),
         defaults={"reason": event.fail_reason or ""},
     )
     log.warning("contact.transfer_failed external_userid=%s to=%s reason=%s",

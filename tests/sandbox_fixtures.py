@@ -50,9 +50,13 @@ class SandboxConsole:
 
     # -- the corp --
     async def add_staff(self, userid: str, name: str | None = None,
-                        customer_contact: bool = True) -> dict[str, Any]:
+                        customer_contact: bool = True, *, avatar: str | None = None,
+                        console_welcome: bool | None = None) -> dict[str, Any]:
+        """`console_welcome`: the member has a welcome set in the WeCom console, so
+        their adds carry no WelcomeCode."""
         answer = await self._post("staff", userid=userid, name=name,
-                                  customer_contact=customer_contact)
+                                  customer_contact=customer_contact, avatar=avatar,
+                                  console_welcome=console_welcome)
         return dict(answer["staff"])
 
     async def add_customer(self, name: str = "客户", **fields: Any) -> dict[str, Any]:
@@ -79,6 +83,27 @@ class SandboxConsole:
         return dict(await self._post("contacts/add", userid=userid,
                                      external_userid=external_userid, state=state, half=half,
                                      welcome_code=welcome_code, add_way=add_way, wait=wait))
+
+    async def scan(self, config_id: str, *, name: str | None = None,
+                   external_userid: str | None = None, wait: bool = True,
+                   **customer: Any) -> dict[str, Any]:
+        """A customer scans a 「联系我」 QR code (the one named, else a new customer called
+        `name`, with any `add_customer` fields) → {"relation", "welcome_code",
+        "delivery"}."""
+        return dict(await self._post(f"qr/{config_id}/scan", name=name,
+                                     external_userid=external_userid, wait=wait, **customer))
+
+    async def qr_page(self, config_id: str) -> str:
+        """The HTML page a phone opening the QR code's URL sees."""
+        async with self._session.get(f"{self.url}/sandbox/qr/{config_id}") as response:
+            if response.status != 200:
+                raise SandboxConsoleError(response.status, await response.json())
+            return await response.text()
+
+    async def chat(self, userid: str, external_userid: str) -> dict[str, Any]:
+        """Member and customer exchange messages (no callback): no welcome can follow."""
+        return dict((await self._post("contacts/chat", userid=userid,
+                                      external_userid=external_userid))["relation"])
 
     async def edit_contact(self, userid: str, external_userid: str, *, wait: bool = True,
                            **changes: Any) -> dict[str, Any]:
@@ -134,6 +159,13 @@ class SandboxConsole:
     async def verify_url(self) -> dict[str, Any]:
         """{"ok", "expected", "status", "body", "error", "latency_ms"}."""
         return dict(await self._post("verify_url"))
+
+    async def welcome_messages(self, external_userid: str | None = None) -> list[dict[str, Any]]:
+        """What send_welcome_msg delivered, oldest first: {userid, external_userid,
+        welcome_code, text, attachments, at} (`at`: sandbox time)."""
+        params = {"external_userid": external_userid} if external_userid else None
+        answer = await self._request("GET", "welcome_messages", params=params)
+        return list(answer["welcome_messages"])
 
     # -- faults, time, logs --
     async def fault(self, api: str, errcode: int, count: int = 1) -> dict[str, Any]:

@@ -1,13 +1,17 @@
-"""WeCom API: customer contact reads (客户联系), wecom-protocol.md §3.2-3.3.
+"""WeCom API: customer contact (客户联系) reads and the remark, wecom-protocol.md §3.2-3.4.
 
 - `GET externalcontact/get`: one customer with the members following them.
 - `GET|POST externalcontact/get_follow_user_list`: members with customer contact enabled.
 - `POST externalcontact/batch/get_by_user`: the customers of up to 100 members, paged.
+- `POST externalcontact/remark`: the member's remark, description, company and mobiles
+  for the customer (remark ≤ 20 chars, description ≤ 150, remark_company ≤ 20, else
+  40058). Like every API change, it fires no callback.
 
 Relations that are half-added (免验证 pending) or deleted by the member are invisible
-(84061 when nothing else is left); relations the customer deleted stay visible.
-Unknown or malformed external_userid → 40096. Unknown userid → 40003; a member without
-customer contact → 84074; userid_list empty, malformed or over 100 → 40058.
+(84061 when nothing else is left, or when the relation an API names is one of them);
+relations the customer deleted stay visible. Unknown or malformed external_userid →
+40096. Missing userid → 41009, unknown → 40003; a member without customer contact →
+84074; userid_list empty, malformed or over 100 → 40058.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.api import ApiCall, route
-from bot.sandbox.contacts import Customer, FollowRelation
+from bot.sandbox.api_body import items, text, within
+from bot.sandbox.contacts import Contacts, Customer, FollowRelation
 from bot.sandbox.errors import (
     INVALID_EXTERNAL_USERID,
     INVALID_PARAMETER,
     INVALID_USERID,
     MISSING_EXTERNAL_USERID,
+    MISSING_USERID,
     NO_CONTACT_PERMISSION,
     NO_RELATIONSHIP,
     ApiError,
@@ -36,6 +42,12 @@ BATCH_MAX_USERIDS = 100
 BATCH_DEFAULT_LIMIT = 50
 BATCH_MAX_LIMIT = 100
 WECHAT_USER = 1
+# externalcontact/remark: body field → (relation attribute, max characters).
+REMARK_FIELDS = {
+    "remark": ("remark", 20),
+    "description": ("description", 150),
+    "remark_company": ("remark_corp_name", 20),
+}
 
 
 def contact_json(customer: Customer) -> dict[str, Any]:
@@ -81,14 +93,36 @@ def follow_info_json(relation: FollowRelation) -> dict[str, Any]:
     return {**_follow_fields(relation), "tag_id": list(relation.tag_ids)}
 
 
-def get_contact(call: ApiCall) -> dict[str, Any]:
-    external_userid = call.query.get("external_userid", "")
+def customer_named(contacts: Contacts, external_userid: str) -> Customer:
+    """The customer an API call names: 41035 when empty, 40096 when malformed or unknown."""
     if not external_userid:
         raise ApiError(MISSING_EXTERNAL_USERID)
-    contacts = call.state.contacts
     customer = contacts.customers.get(external_userid)
     if not is_external_userid(external_userid) or customer is None:
         raise ApiError(INVALID_EXTERNAL_USERID)
+    return customer
+
+
+def visible_relation(call: ApiCall) -> FollowRelation:
+    """The relation named by the body's `userid` and `external_userid`, which the API may
+    act on (84061 when it does not exist, is half-added or the member deleted it)."""
+    contacts = call.state.contacts
+    userid = text(call.body, "userid")
+    if not userid:
+        raise ApiError(MISSING_USERID)
+    external_userid = customer_named(contacts, text(call.body, "external_userid")).external_userid
+    if userid not in contacts.staff:
+        raise ApiError(INVALID_USERID)
+    relation = contacts.relation(userid, external_userid)
+    if relation is None or not relation.visible:
+        raise ApiError(NO_RELATIONSHIP)
+    return relation
+
+
+def get_contact(call: ApiCall) -> dict[str, Any]:
+    contacts = call.state.contacts
+    customer = customer_named(contacts, call.query.get("external_userid", ""))
+    external_userid = customer.external_userid
     visible = [r for r in contacts.followers_of(external_userid) if r.visible]
     if not visible:
         raise ApiError(NO_RELATIONSHIP)
@@ -114,7 +148,7 @@ def batch_get_by_user(call: ApiCall) -> dict[str, Any]:
         if not contacts.staff[userid].customer_contact:
             raise ApiError(NO_CONTACT_PERMISSION)
     relations = [r for u in userids for r in contacts.followed_by(u) if r.visible]
-    chunk, next_cursor = page(relations, _text(call.body.get("cursor", "")), _limit(call.body))
+    chunk, next_cursor = page(relations, text(call.body, "cursor"), _limit(call.body))
     return {
         "external_contact_list": [
             {"external_contact": contact_json(contacts.customers[r.external_userid]),
@@ -140,10 +174,16 @@ def _limit(body: dict[str, Any]) -> int:
     return min(limit, BATCH_MAX_LIMIT)
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ApiError(INVALID_PARAMETER)
-    return value
+def remark(call: ApiCall) -> dict[str, Any]:
+    relation = visible_relation(call)
+    changes: dict[str, Any] = {attribute: within(text(call.body, name), max_chars)
+               for name, (attribute, max_chars) in REMARK_FIELDS.items() if name in call.body}
+    if "remark_mobiles" in call.body:
+        # WeCom clears the mobiles with [""].
+        changes["remark_mobiles"] = [m for m in items(call.body, "remark_mobiles") if m]
+    for attribute, value in changes.items():
+        setattr(relation, attribute, value)
+    return {}
 
 
 def routes() -> list[web.RouteDef]:
@@ -152,4 +192,5 @@ def routes() -> list[web.RouteDef]:
         route("GET", "externalcontact/get_follow_user_list", follow_user_list),
         route("POST", "externalcontact/get_follow_user_list", follow_user_list),
         route("POST", "externalcontact/batch/get_by_user", batch_get_by_user),
+        route("POST", "externalcontact/remark", remark),
     ]

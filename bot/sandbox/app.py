@@ -14,12 +14,18 @@ from aiohttp import web
 
 from bot.sandbox import (
     api,
+    api_contact_way,
+    api_corp_tag,
     api_external_contact,
     api_token,
+    api_user,
+    api_welcome,
     console_callbacks,
     console_contacts,
     console_faults,
     console_groups,
+    console_messages,
+    console_qr,
     console_setup,
     console_tags,
 )
@@ -37,11 +43,13 @@ def create_sandbox_app(settings: Settings,
     app = web.Application()
     app[api.SETTINGS] = settings
     app[STATE] = SandboxState(SandboxClock(clock))
-    app.add_routes([*api_token.routes(), *api_external_contact.routes()])
+    for area in (api_token, api_external_contact, api_corp_tag, api_contact_way, api_welcome,
+                 api_user):
+        app.add_routes(area.routes())
     app.add_routes([api.fallback_route()])
     console = web.Application(middlewares=[error_middleware])
     for module in (console_setup, console_contacts, console_groups, console_tags,
-                   console_callbacks, console_faults):
+                   console_callbacks, console_faults, console_qr, console_messages):
         console.add_routes(module.routes())
     app.add_subapp("/sandbox", console)
     app.cleanup_ctx.append(deliverer_context)

@@ -10,7 +10,11 @@ for adds; transfer_fail answers only "delivery").
   with `half` (免验证 pending; the API answers 84061 until confirmed). Adding again on a
   half relation is the member's confirmation → add_external_contact. A WelcomeCode
   (valid 20 s, single use) is issued unless `welcome_code` is false (the member already
-  chatted or has a console welcome).
+  chatted), the member has a console welcome (staff `console_welcome`), or the relation
+  already chatted (e.g. welcomed with the add_half code). Scanning a 「联系我」 QR code
+  (console_qr.py) is the same action.
+- `POST /sandbox/contacts/chat` → the member and the customer exchange messages (no
+  callback): a welcome can no longer be sent (41051).
 - `POST /sandbox/contacts/edit` {remark?, description?, remark_corp_name?,
   remark_mobiles?, add_tag?, remove_tag?} → edit_external_contact. Changing only
   remark_mobiles fires nothing (as in WeCom): "delivery" is null.
@@ -29,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.console_http import Body, fire, read_body, state_of
+from bot.sandbox.console_http import Body, fire, fired, read_body, state_of
 from bot.sandbox.contacts import ADD_WAY_QR_CODE, FollowRelation, RelationStatus
 from bot.sandbox.envelope import CallbackEvent, FieldValue
 from bot.sandbox.errors import Conflict, ConsoleError
@@ -64,20 +68,41 @@ async def relation_changed(request: web.Request, body: Body, relation: FollowRel
     return await fire(request, event, body.wait, relation=asdict(relation), **answer)
 
 
-async def add_contact(request: web.Request) -> web.Response:
-    body, state = await read_body(request), state_of(request)
-    half, now = body.flag("half", False), state.now()
-    relation = state.contacts.follow(
-        body.text("userid"), body.text("external_userid"), createtime=int(now), half=half,
-        state=body.text("state", ""), add_way=body.integer("add_way", ADD_WAY_QR_CODE),
-    )
-    code = (state.welcome_codes.issue(relation.userid, relation.external_userid, now)
-            if body.flag("welcome_code", True) else "")
+async def customer_adds(
+    request: web.Request, userid: str, external_userid: str, *, state: str = "",
+    add_way: int = ADD_WAY_QR_CODE, half: bool = False, welcome_code: bool = True,
+    wait: bool = True,
+) -> dict[str, Any]:
+    """The customer adds the member (see `contacts/add`): the relation, its WelcomeCode
+    when one is due, and the add event → {"relation", "welcome_code", "delivery"}."""
+    sandbox = state_of(request)
+    now = sandbox.now()
+    relation = sandbox.contacts.follow(userid, external_userid, createtime=int(now),
+                                       half=half, state=state, add_way=add_way)
+    due = (welcome_code and not relation.chatted
+           and not sandbox.contacts.staff[userid].console_welcome)
+    code = sandbox.welcome_codes.issue(userid, external_userid, now) if due else ""
     change_type = "add_half_external_contact" if half else "add_external_contact"
-    return await relation_changed(request, body, relation, change_type,
-                                  ("State", relation.state or None),
-                                  ("WelcomeCode", code or None),
-                                  welcome_code=code)
+    event = contact_event(change_type, userid, external_userid,
+                          ("State", relation.state or None), ("WelcomeCode", code or None))
+    return await fired(request, event, wait, relation=asdict(relation), welcome_code=code)
+
+
+async def add_contact(request: web.Request) -> web.Response:
+    body = await read_body(request)
+    return web.json_response(await customer_adds(
+        request, body.text("userid"), body.text("external_userid"),
+        state=body.text("state", ""), add_way=body.integer("add_way", ADD_WAY_QR_CODE),
+        half=body.flag("half", False), welcome_code=body.flag("welcome_code", True),
+        wait=body.wait,
+    ))
+
+
+async def chat(request: web.Request) -> web.Response:
+    body, state = await read_body(request), state_of(request)
+    relation = relation_in(state, body, {RelationStatus.ACTIVE})
+    relation.chatted = True
+    return web.json_response({"relation": asdict(relation)})
 
 
 async def edit_contact(request: web.Request) -> web.Response:
@@ -91,8 +116,7 @@ async def edit_contact(request: web.Request) -> web.Response:
         setattr(relation, name, body.text(name))
     if body.has("remark_mobiles"):
         relation.remark_mobiles = body.texts("remark_mobiles")
-    kept = [t for t in relation.tag_ids if t not in removed]
-    relation.tag_ids = kept + [t for t in dict.fromkeys(added) if t not in kept]
+    state.contacts.retag(relation, added, removed)
     if not (texts or added or removed):
         return web.json_response({"relation": asdict(relation), "delivery": None})
     return await relation_changed(request, body, relation, "edit_external_contact")
@@ -130,6 +154,7 @@ async def transfer_fail(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     return [
         web.post("/contacts/add", add_contact),
+        web.post("/contacts/chat", chat),
         web.post("/contacts/edit", edit_contact),
         web.post("/contacts/delete", delete_contact),
         web.post("/contacts/customer_deletes_staff", customer_deletes_staff),

@@ -104,9 +104,15 @@ async def read_body(request: web.Request) -> Body:
     return Body(data)
 
 
+async def fired(request: web.Request, event: CallbackEvent, wait: bool,
+                **extra: Any) -> dict[str, Any]:
+    """Deliver the callback a console action causes; the action's own fields plus the
+    delivery record (still `pending` when `wait` is false)."""
+    delivery = await deliverer_of(request).send_event(event, wait=wait)
+    return {**extra, "delivery": delivery.to_json()}
+
+
 async def fire(request: web.Request, event: CallbackEvent, wait: bool,
                **extra: Any) -> web.Response:
-    """Deliver the callback a console action causes; answer the action's own fields plus
-    the delivery record (still `pending` when `wait` is false)."""
-    delivery = await deliverer_of(request).send_event(event, wait=wait)
-    return web.json_response({**extra, "delivery": delivery.to_json()})
+    """`fired`, answered as JSON."""
+    return web.json_response(await fired(request, event, wait, **extra))

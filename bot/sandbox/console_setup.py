@@ -1,6 +1,9 @@
 """Console: setting up the corp and looking at it.
 
-- `POST /sandbox/staff` {userid, name?, customer_contact?=true} → {"staff": {...}}
+- `POST /sandbox/staff` {userid, name?, customer_contact?=true, avatar?,
+  console_welcome?=false} → {"staff": {...}}; `console_welcome`: the admin set a
+  welcome message for the member in the WeCom console, so their adds carry no
+  WelcomeCode.
 - `POST /sandbox/customers` {name, external_userid?, type?=1, avatar?, gender?, unionid?,
   corp_name?, corp_full_name?, position?} → {"customer": {...}}; the id is generated
   (`wm…` for type 1 WeChat users, `wo…` for type 2 WeCom users) when not given.
@@ -18,7 +21,7 @@ from dataclasses import asdict
 
 from aiohttp import web
 
-from bot.sandbox.console_http import deliverer_of, read_body, state_of
+from bot.sandbox.console_http import Body, deliverer_of, read_body, state_of
 from bot.sandbox.contacts import Customer, Staff
 from bot.sandbox.errors import ConsoleError
 from bot.sandbox.ids import CUSTOMER_PREFIXES, new_external_userid
@@ -32,19 +35,21 @@ async def add_staff(request: web.Request) -> web.Response:
     staff = state_of(request).contacts.add_staff(Staff(
         userid=userid, name=body.text("name", userid),
         customer_contact=body.flag("customer_contact", True),
+        avatar=body.text("avatar", ""),
+        console_welcome=body.flag("console_welcome", False),
     ))
     return web.json_response({"staff": asdict(staff)})
 
 
-async def add_customer(request: web.Request) -> web.Response:
-    body = await read_body(request)
+def customer_from(body: Body) -> Customer:
+    """A new customer as a console body describes it (also a QR scan's new customer)."""
     customer_type = body.integer("type", 1)
     if customer_type not in (1, 2):
         raise ConsoleError("type must be 1 (WeChat user) or 2 (WeCom user)")
     external_userid = body.text("external_userid", "") or new_external_userid(customer_type)
     if not external_userid.startswith(CUSTOMER_PREFIXES):
         raise ConsoleError("external_userid must start with wm or wo")
-    customer = state_of(request).contacts.add_customer(Customer(
+    return Customer(
         external_userid=external_userid,
         name=body.text("name"),
         type=customer_type,
@@ -54,7 +59,12 @@ async def add_customer(request: web.Request) -> web.Response:
         corp_name=body.text("corp_name", ""),
         corp_full_name=body.text("corp_full_name", ""),
         position=body.text("position", ""),
-    ))
+    )
+
+
+async def add_customer(request: web.Request) -> web.Response:
+    body = await read_body(request)
+    customer = state_of(request).contacts.add_customer(customer_from(body))
     return web.json_response({"customer": asdict(customer)})
 
 

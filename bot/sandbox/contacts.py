@@ -3,7 +3,12 @@
 A follow relation is one staff member ↔ one customer, with the member's remark, tags
 and how the customer was added. Its `status` decides what the API may see
 (wecom-protocol.md §4, 84061): `active` and `deleted_by_customer` (one-way, APIs still
-work) are visible; `half` (免验证 pending) and `deleted_by_staff` are not.
+work) are visible; `half` (免验证 pending) and `deleted_by_staff` are not. `chatted`
+means the member and the customer have exchanged messages (a delivered welcome counts):
+no further welcome can be sent (41051).
+
+Relations are indexed by staff, by customer and by corp tag, so no API call scans all
+of them: deleting a tag touches only the relations carrying it.
 """
 
 from __future__ import annotations
@@ -31,9 +36,14 @@ VISIBLE_STATUSES = frozenset({RelationStatus.ACTIVE, RelationStatus.DELETED_BY_C
 
 @dataclass
 class Staff:
+    """A member. `console_welcome`: the admin configured a welcome message for them in
+    the WeCom console, so their add events carry no WelcomeCode."""
+
     userid: str
     name: str
     customer_contact: bool = True
+    avatar: str = ""
+    console_welcome: bool = False
 
 
 @dataclass
@@ -63,10 +73,15 @@ class FollowRelation:
     remark_corp_name: str = ""
     remark_mobiles: list[str] = field(default_factory=list)
     tag_ids: list[str] = field(default_factory=list)
+    chatted: bool = False
 
     @property
     def visible(self) -> bool:
         return self.status in VISIBLE_STATUSES
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.userid, self.external_userid
 
 
 class Contacts:
@@ -78,6 +93,7 @@ class Contacts:
         self.customers: dict[str, Customer] = {}
         self._by_staff: dict[str, dict[str, FollowRelation]] = {}
         self._by_customer: dict[str, dict[str, FollowRelation]] = {}
+        self._by_tag: dict[str, dict[tuple[str, str], FollowRelation]] = {}
 
     def add_staff(self, staff: Staff) -> Staff:
         if staff.userid in self.staff:
@@ -143,11 +159,25 @@ class Contacts:
         self._by_customer[external_userid][userid] = relation
         return relation
 
+    def retag(self, relation: FollowRelation, add: Iterable[str] = (),
+              remove: Iterable[str] = ()) -> None:
+        """Take `remove` off the relation, then put `add` on (kept in the order first
+        added, without repeats). Callers check that the tags exist."""
+        removed = set(remove)
+        kept = [t for t in relation.tag_ids if t not in removed]
+        for tag_id in removed.difference(kept):
+            self._by_tag.get(tag_id, {}).pop(relation.key, None)
+        for tag_id in add:
+            if tag_id not in kept:
+                kept.append(tag_id)
+                self._by_tag.setdefault(tag_id, {})[relation.key] = relation
+        relation.tag_ids = kept
+
     def remove_tags(self, tag_ids: Iterable[str]) -> None:
         """Deleted corp tags disappear from every customer they were on."""
-        gone = set(tag_ids)
-        for relation in self.relations():
-            relation.tag_ids = [t for t in relation.tag_ids if t not in gone]
+        for tag_id in tag_ids:
+            for relation in self._by_tag.pop(tag_id, {}).values():
+                relation.tag_ids.remove(tag_id)
 
     def seed(
         self, staff_count: int, customers_per_staff: int, createtime: int

@@ -8,7 +8,14 @@ The API side answers like WeCom: HTTP 200 and `{"errcode", "errmsg"}`. Handlers 
 Codes the sandbox chose where WeCom's own answer is not documented (wecom-protocol.md §4):
 - 48001 for an unknown /cgi-bin/ path or method (WeChat's "api unauthorized").
 - 40058 for a parameter out of range: more than 100 userids in batch/get_by_user, an
-  empty or malformed userid_list, a bad limit, or a cursor the sandbox did not issue.
+  empty or malformed userid_list, a bad limit, or a cursor the sandbox did not issue;
+  a 「联系我」 of type 1 without exactly one user; mark_tag with nothing to add or
+  remove; remark fields over their length; a link or mini-program attachment missing a
+  required field.
+- 40071 for a corp tag or group name that is empty or over 30 characters.
+- 45002 for welcome text over 4000 bytes, 44004 for a welcome with neither text nor
+  attachments.
+- 60123 for any `party` in a 「联系我」 (the sandbox corp has no departments).
 """
 
 from __future__ import annotations
@@ -25,19 +32,39 @@ INVALID_USERID = 40003
 INVALID_CORPID = 40013
 INVALID_TOKEN = 40014
 INVALID_PARAMETER = 40058
+INVALID_TAG = 40068
+INVALID_TAG_NAME = 40071
 INVALID_EXTERNAL_USERID = 40096
+TAG_LIMIT = 40126
 MISSING_TOKEN = 41001
+MISSING_USERID = 41009
 MISSING_EXTERNAL_USERID = 41035
+MISSING_CONTACT_WAY_TYPE = 41037
+MISSING_CONTACT_WAY_SCENE = 41038
+INVALID_CONTACT_WAY_TYPE = 41039
+INVALID_CONTACT_WAY_SCENE = 41040
+CONTACT_WAY_USER_LIMIT = 41041
+INVALID_CONTACT_WAY_STYLE = 41042
+MISSING_CONFIG_ID = 41043
+INVALID_CONFIG_ID = 41044
+CONTACT_WAY_LIMIT = 41045
 MISSING_WELCOME_CODE = 41049
 INVALID_WELCOME_CODE = 41050
 WELCOME_ALREADY_SENT = 41051
+TOO_MANY_ATTACHMENTS = 41064
+INVALID_ATTACHMENT_TYPE = 41065
+WELCOME_SENDING = 41096
 TOKEN_EXPIRED = 42001
+EMPTY_CONTENT = 44004
+CONTENT_TOO_LONG = 45002
 FREQUENCY_LIMIT = 45009
 CONCURRENCY_LIMIT = 45033
 DATA_FORMAT_ERROR = 47001
 UNKNOWN_API = 48001
 API_FORBIDDEN = 48002
 NO_PRIVILEGE = 60011
+USERID_NOT_FOUND = 60111
+INVALID_PARTY = 60123
 NO_RELATIONSHIP = 84061
 NO_CONTACT_PERMISSION = 84074
 
@@ -48,19 +75,39 @@ ERRMSG: dict[int, str] = {
     INVALID_CORPID: "invalid corpid",
     INVALID_TOKEN: "invalid access_token",
     INVALID_PARAMETER: "invalid parameter",
+    INVALID_TAG: "invalid tag id",
+    INVALID_TAG_NAME: "invalid tag name",
     INVALID_EXTERNAL_USERID: "invalid external userid",
+    TAG_LIMIT: "corp tag count reaches the limit of 3000",
     MISSING_TOKEN: "access_token missing",
+    MISSING_USERID: "missing userid",
     MISSING_EXTERNAL_USERID: "missing external userid",
+    MISSING_CONTACT_WAY_TYPE: "missing contact way type",
+    MISSING_CONTACT_WAY_SCENE: "missing contact way scene",
+    INVALID_CONTACT_WAY_TYPE: "invalid contact way type",
+    INVALID_CONTACT_WAY_SCENE: "invalid contact way scene",
+    CONTACT_WAY_USER_LIMIT: "contact way user count exceeds the limit",
+    INVALID_CONTACT_WAY_STYLE: "invalid contact way style",
+    MISSING_CONFIG_ID: "missing config_id",
+    INVALID_CONFIG_ID: "invalid config_id",
+    CONTACT_WAY_LIMIT: "contact way count reaches the limit",
     MISSING_WELCOME_CODE: "missing welcome code",
     INVALID_WELCOME_CODE: "invalid welcome code",
     WELCOME_ALREADY_SENT: "customer and member already chatted or welcome msg already sent",
+    TOO_MANY_ATTACHMENTS: "too many attachments",
+    INVALID_ATTACHMENT_TYPE: "invalid attachment msgtype",
+    WELCOME_SENDING: "welcome msg is being sent by another app",
     TOKEN_EXPIRED: "access_token expired",
+    EMPTY_CONTENT: "empty content",
+    CONTENT_TOO_LONG: "content size out of limit",
     FREQUENCY_LIMIT: "api freq out of limit",
     CONCURRENCY_LIMIT: "api concurrent out of limit",
     DATA_FORMAT_ERROR: "data format error",
     UNKNOWN_API: "api unauthorized",
     API_FORBIDDEN: "api forbidden",
     NO_PRIVILEGE: "no privilege to access/modify contact/party/agent",
+    USERID_NOT_FOUND: "userid not found",
+    INVALID_PARTY: "invalid party id",
     NO_RELATIONSHIP: "not external contact",
     NO_CONTACT_PERMISSION: "no external contact permission",
 }

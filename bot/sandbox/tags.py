@@ -1,8 +1,10 @@
 """Corp tags (企业标签): tag groups holding tags, with ids, names, orders and create times.
 
-The console changes them (and fires change_external_tag); `externalcontact/get` reads
-them to describe a follow relation's `tags[]`. Tags and groups share the `et…` id
-space, as in WeCom. A larger `order` sorts first.
+The console changes them (an admin in the WeCom console: change_external_tag fires),
+and so does the corp-tag API (no callback); `externalcontact/get` reads them to
+describe a follow relation's `tags[]`. Tags and groups share the `et…` id space, as in
+WeCom. A larger `order` sorts first. Deleted tags and groups are kept aside, so
+`get_corp_tag_list` by id can still answer them with `deleted: true`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.sandbox.ids import TAG, new_id
 TAG_KIND = "tag"
 GROUP_KIND = "tag_group"
 CORP_TAG_TYPE = 1
+MAX_CORP_TAGS = 3000
 
 
 @dataclass
@@ -40,6 +43,8 @@ class CorpTags:
     def __init__(self) -> None:
         self.groups: dict[str, TagGroup] = {}
         self.tags: dict[str, Tag] = {}
+        self.deleted_groups: dict[str, TagGroup] = {}
+        self.deleted_tags: dict[str, Tag] = {}
 
     def add_group(self, name: str, create_time: int, order: int = 0) -> TagGroup:
         group = TagGroup(new_id(TAG), name, create_time, order)
@@ -59,6 +64,17 @@ class CorpTags:
     def require_group(self, group_id: str) -> TagGroup:
         return lookup(self.groups, group_id, GROUP_KIND)
 
+    def any_tag(self, tag_id: str) -> Tag | None:
+        """The tag, live or deleted."""
+        return self.tags.get(tag_id) or self.deleted_tags.get(tag_id)
+
+    def any_group(self, group_id: str) -> TagGroup | None:
+        return self.groups.get(group_id) or self.deleted_groups.get(group_id)
+
+    def group_named(self, name: str) -> TagGroup | None:
+        """The first group with this name (a scan: groups are few, ≤ 3000 tags in all)."""
+        return next((g for g in self.groups.values() if g.name == name), None)
+
     def require(self, kind: str, item_id: str) -> Tag | TagGroup:
         """The tag (`kind` "tag") or the group (`kind` "tag_group") with this id."""
         return self.require_tag(item_id) if kind == TAG_KIND else self.require_group(item_id)
@@ -69,15 +85,15 @@ class CorpTags:
         item = self.require(kind, item_id)
         if isinstance(item, TagGroup):
             removed = list(item.tag_ids)
-            del self.groups[item.group_id]
+            self.deleted_groups[item.group_id] = self.groups.pop(item.group_id)
         else:
             removed = [item.tag_id]
             group = self.groups[item.group_id]
             group.tag_ids.remove(item.tag_id)
             if not group.tag_ids:
-                del self.groups[group.group_id]
+                self.deleted_groups[group.group_id] = self.groups.pop(group.group_id)
         for tag_id in removed:
-            del self.tags[tag_id]
+            self.deleted_tags[tag_id] = self.tags.pop(tag_id)
         return removed
 
     def shuffle(self, group_id: str) -> None:

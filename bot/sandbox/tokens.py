@@ -63,17 +63,23 @@ class WelcomeCode:
 
 
 class WelcomeCodes:
+    """Codes by value, in the order issued. That is also expiry order (the sandbox clock
+    does not go back), so issuing drops expired codes from the front: kept or not, they
+    answer 41050, and memory stays bounded under a steady stream of adds."""
+
     def __init__(self) -> None:
         self._codes: dict[str, WelcomeCode] = {}
 
     def issue(self, userid: str, external_userid: str, now: float) -> str:
+        self._drop_expired(now)
         code = WelcomeCode(new_secret(24), userid, external_userid,
                            now + WELCOME_CODE_TTL_SECONDS)
         self._codes[code.code] = code
         return code.code
 
-    def redeem(self, code: str, now: float) -> WelcomeCode:
-        """Use a code once (for send_welcome_msg); raises the errcode WeCom answers."""
+    def check(self, code: str, now: float) -> WelcomeCode:
+        """The code, if send_welcome_msg may use it now; raises the errcode WeCom answers.
+        It stays usable until the caller marks it `used`."""
         if not code:
             raise ApiError(MISSING_WELCOME_CODE)
         found = self._codes.get(code)
@@ -81,8 +87,14 @@ class WelcomeCodes:
             raise ApiError(INVALID_WELCOME_CODE)
         if found.used:
             raise ApiError(WELCOME_ALREADY_SENT)
-        found.used = True
         return found
+
+    def _drop_expired(self, now: float) -> None:
+        while self._codes:
+            oldest = next(iter(self._codes.values()))
+            if now < oldest.expires_at:
+                return
+            del self._codes[oldest.code]
 
     def __len__(self) -> int:
         return len(self._codes)

@@ -2,9 +2,9 @@
 
 One instance per process (it lives under the `WECOM` app key); instances on the same
 Redis share access tokens and rate-limit counters. Each API area is an attribute bound
-to the transport and the secret its APIs need; a new area (`corp_tag`, `contact_way`,
-`group_chat`, `msg_template`, `miniprogram`) is one more `ApiArea` subclass and one
-more line in `__init__`.
+to the transport and the secret its APIs need (`external_contact`, `corp_tag`,
+`contact_way`, `user`); a new area (`group_chat`, `msg_template`, `miniprogram`) is one
+more `ApiArea` subclass and one more line in `__init__`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot.settings import Settings
+from bot.wecom.contact_way import ContactWay
+from bot.wecom.corp_tag import CorpTag
 from bot.wecom.external_contact import ExternalContact
 from bot.wecom.transport import Clock, Sleep, Transport
+from bot.wecom.user import User
 
 __all__ = ["WeComClient"]
 
@@ -35,4 +38,8 @@ class WeComClient:
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.transport = Transport(session, redis, settings, clock=clock, sleep=sleep)
-        self.external_contact = ExternalContact(self.transport, settings.wecom.contact_secret)
+        secret = settings.wecom.contact_secret
+        self.external_contact = ExternalContact(self.transport, secret)
+        self.corp_tag = CorpTag(self.transport, secret)
+        self.contact_way = ContactWay(self.transport, secret)
+        self.user = User(self.transport, secret)

@@ -22,6 +22,7 @@ __all__ = [
     "WelcomeSending",
     "NoRelationship",
     "InvalidExternalUserId",
+    "InvalidTag",
     "WeComUnavailable",
     "error_for",
 ]
@@ -70,6 +71,10 @@ class InvalidExternalUserId(WeComError):
     """40096: malformed external_userid, another subject's, or outside the visible range."""
 
 
+class InvalidTag(WeComError):
+    """40068: a corp tag or tag group id that does not exist (e.g. deleted in the console)."""
+
+
 _BY_ERRCODE: dict[int, type[WeComError]] = {
     40014: TokenInvalid,
     42001: TokenInvalid,
@@ -81,6 +86,7 @@ _BY_ERRCODE: dict[int, type[WeComError]] = {
     41096: WelcomeSending,
     84061: NoRelationship,
     40096: InvalidExternalUserId,
+    40068: InvalidTag,
 }
 
 

@@ -1,5 +1,6 @@
 """客户管理 (customer contact) APIs: customer details, members with customer contact,
-and the batch list of a member's customers (wecom-protocol.md §3.2, §3.3).
+the batch list of a member's customers, the member's remark on a customer, and the
+welcome message for a new contact (wecom-protocol.md §3.2-3.4, §3.7).
 
 All of them need the customer-contact secret (`settings.wecom.contact_secret`, the app
 listed in 「客户联系-可调用接口的应用」). Answers come back as frozen dataclasses.
@@ -7,7 +8,7 @@ listed in 「客户联系-可调用接口的应用」). Answers come back as fro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ __all__ = [
 
 BATCH_MAX_USERIDS = 100
 BATCH_MAX_LIMIT = 100
+# A welcome code lives 20 s: send_welcome_msg never waits (rate limit, backoff) longer.
+WELCOME_CODE_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -182,3 +185,51 @@ class ExternalContact(ApiArea):
             for entry in data.get("external_contact_list") or ()
         ]
         return BatchPage(items=items, next_cursor=str(data.get("next_cursor") or ""))
+
+    async def send_welcome_msg(
+        self,
+        welcome_code: str,
+        text: str | None = None,
+        attachments: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Send the new contact's welcome message with the add event's WelcomeCode.
+
+        WeCom doc: /document/path/92137 (发送新客户欢迎语; wecom-protocol.md §3.7),
+        `POST externalcontact/send_welcome_msg`. Secret: customer contact.
+        `attachments` are WeCom's own shape, at most 9: `{"msgtype": "image",
+        "image": {"media_id" | "pic_url"}}`, `{"msgtype": "link", "link": {"title",
+        "url", "picurl", "desc"}}`, `{"msgtype": "miniprogram", "miniprogram":
+        {"title", "pic_media_id", "appid", "page"}}`, video and file with `media_id`.
+        The code is valid 20 s and once: the call never waits longer than that for a
+        rate-limit window or a busy backoff. Raises `WelcomeCodeInvalid` (41050,
+        expired), `AlreadyChatted` (41051, used or already chatted; do not retry) and
+        `WelcomeSending` (41096, another app is sending; delivery uncertain, may retry).
+        """
+        body: dict[str, Any] = {"welcome_code": welcome_code}
+        if text is not None:
+            body["text"] = {"content": text}
+        if attachments:
+            body["attachments"] = [dict(a) for a in attachments]
+        await self._post("externalcontact/send_welcome_msg", body, budget=WELCOME_CODE_SECONDS)
+
+    async def remark(
+        self,
+        userid: str,
+        external_userid: str,
+        *,
+        remark: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Set the member's remark (≤ 20 chars) and/or description (≤ 150 chars) for the
+        customer; fields left None are not changed. WeCom sends no callback for it.
+
+        WeCom doc: /document/path/92115 (修改客户备注信息; wecom-protocol.md §3.4),
+        `POST externalcontact/remark`. Secret: customer contact.
+        Raises `NoRelationship` (84061) when they are not (or not yet) contacts.
+        """
+        body: dict[str, Any] = {"userid": userid, "external_userid": external_userid}
+        if remark is not None:
+            body["remark"] = remark
+        if description is not None:
+            body["description"] = description
+        await self._post("externalcontact/remark", body)

@@ -7,6 +7,12 @@ released the lock) and read that. `invalidate(secret, token)` drops the cache on
 while it still holds that token, so a burst of 40014/42001 answers causes one refresh,
 not one per call.
 
+Each process also keeps the token it last read or fetched in memory, with the same
+expiry, so a call costs no Redis round trip for its token. `invalidate` drops the
+memory copy too. When another process refreshed a token early (after a 40014), this
+process learns it from one rejected call: the transport then invalidates (a no-op in
+Redis, which already moved on) and reads the new token from Redis, without a gettoken.
+
 The cached entry carries its own expiry by the injected clock (the Redis TTL only
 cleans up), so tests can move time without waiting.
 
@@ -86,6 +92,8 @@ class TokenCache:
         self._corp_id = corp_id
         self._timeout = request_timeout
         self._clock = clock
+        # secret → (token, expires_at): this process's copy of the Redis entry.
+        self._memory: dict[str, tuple[str, float]] = {}
 
     def key(self, secret: str) -> str:
         digest = hashlib.sha256(f"{self._corp_id}\0{secret}".encode()).hexdigest()[:16]
@@ -97,6 +105,9 @@ class TokenCache:
         Waiting processes poll the cache rather than queue for the lock, so a crowd of
         first calls is served as soon as the one refresh lands.
         """
+        held = self._memory.get(secret)
+        if held is not None and held[1] > self._clock():
+            return held[0]
         token = await self._read(secret)
         if token:
             return token
@@ -123,7 +134,10 @@ class TokenCache:
                 await lock.release()
 
     async def invalidate(self, secret: str, token: str) -> bool:
-        """Forget `token` unless the cache already moved on; True if it was dropped."""
+        """Forget `token` unless the cache already moved on; True if it was dropped
+        from Redis."""
+        if self._memory.get(secret, ("", 0.0))[0] == token:
+            del self._memory[secret]
         return await delete_if(
             self._redis, self.key(secret), lambda raw: _token_of(raw) == token
         )
@@ -133,7 +147,11 @@ class TokenCache:
         entry = _parse(_as_bytes(raw))
         if entry is None or entry["expires_at"] <= self._clock():
             return None
-        return str(entry["token"])
+        return self._remember(secret, str(entry["token"]), float(entry["expires_at"]))
+
+    def _remember(self, secret: str, token: str, expires_at: float) -> str:
+        self._memory[secret] = (token, expires_at)
+        return token
 
     async def _fetch(self, secret: str) -> str:
         data = await call_json(
@@ -154,9 +172,10 @@ class TokenCache:
             if expires_in > 2 * TOKEN_REFRESH_MARGIN_SECONDS
             else expires_in / 2
         )
-        entry = {"token": token, "expires_at": self._clock() + lifetime}
+        expires_at = self._clock() + lifetime
+        entry = {"token": token, "expires_at": expires_at}
         await self._redis.set(self.key(secret), json.dumps(entry), ex=max(1, int(lifetime)))
-        return token
+        return self._remember(secret, token, expires_at)
 
 
 def _parse(raw: bytes | None) -> dict[str, Any] | None:

@@ -8,6 +8,12 @@ secret's access token and return the answer when errcode is 0. What it does on e
   `busy_retries` times, then raise the typed error;
 - any other errcode: raise its typed error at once; no answer: `WeComUnavailable`.
 
+A call may carry a `budget` (seconds): it never waits past it. A rate-limit window
+that opens later, or a busy backoff that would end later, raises `RateLimited` (or the
+busy error) at once instead. send_welcome_msg uses this: its code lives 20 s, so a
+wait beyond that can only fail later. The limiter counts each API path on its own, so
+other APIs' traffic never holds a call up.
+
 Each failed attempt logs one line with the api and errcode. Tokens and secrets never
 reach a log line or an exception message.
 
@@ -26,7 +32,7 @@ from redis.asyncio import Redis
 
 from bot.settings import Settings
 from bot.wecom.errors import RateLimited, SystemBusy, TokenInvalid, WeComError, WeComUnavailable
-from bot.wecom.ratelimit import RateLimiter
+from bot.wecom.ratelimit import RateLimiter, WindowTooFar
 from bot.wecom.tokens import TokenCache
 from bot.wecom.wire import call_json
 
@@ -57,6 +63,7 @@ class Transport:
         self._timeout = wecom.request_timeout_seconds
         self._busy_retries = wecom.busy_retries
         self._busy_backoff = wecom.busy_backoff_seconds
+        self._clock = clock
         self._sleep = sleep
         self.tokens = TokenCache(
             session,
@@ -77,24 +84,32 @@ class Transport:
 
     async def get(self, path: str, params: Params | None = None, *, secret: str) -> dict[str, Any]:
         """GET /cgi-bin/{path} with `params` in the query."""
-        return await self._call("GET", path, params or {}, None, secret)
+        return await self._call("GET", path, params or {}, None, secret, None)
 
     async def post(
-        self, path: str, json: Any, *, secret: str, params: Params | None = None
+        self, path: str, json: Any, *, secret: str, params: Params | None = None,
+        budget: float | None = None,
     ) -> dict[str, Any]:
-        """POST /cgi-bin/{path} with `json` as the body."""
-        return await self._call("POST", path, params or {}, json, secret)
+        """POST /cgi-bin/{path} with `json` as the body; `budget`: see the module."""
+        return await self._call("POST", path, params or {}, json, secret, budget)
 
     async def _call(
-        self, method: str, path: str, params: Params, body: Any, secret: str
+        self, method: str, path: str, params: Params, body: Any, secret: str,
+        budget: float | None,
     ) -> dict[str, Any]:
         url = f"{self._base}/cgi-bin/{path}"
+        deadline = None if budget is None else self._clock() + budget
         refreshed = False
         busy_failures = 0
         while True:
             token = ""
             try:
-                await self.limiter.acquire(path)
+                await self.limiter.acquire(path, deadline)
+            except WindowTooFar as exc:
+                limited = RateLimited(45009, f"local rate limit: {exc}", path)
+                _log_failure(limited, "raise")
+                raise limited from None
+            try:
                 token = await self.tokens.get(secret)
                 query = {**{k: str(v) for k, v in params.items()}, "access_token": token}
                 return await call_json(
@@ -115,10 +130,11 @@ class Transport:
                 refreshed = True
                 await self.tokens.invalidate(secret, token)
             except (RateLimited, SystemBusy) as exc:
-                if busy_failures >= self._busy_retries:
+                delay = self._busy_backoff * 2**busy_failures
+                if busy_failures >= self._busy_retries or (
+                        deadline is not None and self._clock() + delay > deadline):
                     _log_failure(exc, "raise", attempts=busy_failures + 1)
                     raise
-                delay = self._busy_backoff * 2**busy_failures
                 busy_failures += 1
                 _log_failure(exc, f"retry_in_{delay:g}s", attempts=busy_failures)
                 await self._sleep(delay)
@@ -150,5 +166,5 @@ class ApiArea:
     async def _get(self, path: str, params: Params | None = None) -> dict[str, Any]:
         return await self._transport.get(path, params, secret=self._secret)
 
-    async def _post(self, path: str, body: Any) -> dict[str, Any]:
-        return await self._transport.post(path, body, secret=self._secret)
+    async def _post(self, path: str, body: Any, *, budget: float | None = None) -> dict[str, Any]:
+        return await self._transport.post(path, body, secret=self._secret, budget=budget)

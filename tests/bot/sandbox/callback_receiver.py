@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.crypto import CallbackCrypto
+from bot.crypto import CallbackCrypto, parse_xml
 
 STALL = "stall"
 
@@ -77,3 +77,20 @@ class CallbackReceiver:
             await asyncio.wait_for(
                 self._arrived.wait_for(lambda: len(self.requests) >= count), timeout)
         return self.requests
+
+
+def open_callback(receiver: CallbackReceiver, received: Received) -> str:
+    """Check the request as our server must and return the decrypted XML."""
+    envelope = parse_xml(received.body)
+    encrypted = envelope.findtext("Encrypt") or ""
+    query = received.query
+    receiver.crypto.verify(query["msg_signature"], query["timestamp"], query["nonce"],
+                           encrypted)
+    assert envelope.findtext("ToUserName") == receiver.crypto.receive_id
+    assert envelope.findtext("AgentID")
+    return receiver.crypto.decrypt(encrypted)
+
+
+def fields_of(xml: str) -> dict[str, str]:
+    """The event's top-level elements and their text."""
+    return {child.tag: (child.text or "") for child in parse_xml(xml)}

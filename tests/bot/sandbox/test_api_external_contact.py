@@ -188,3 +188,48 @@ async def test_batch_rejects_bad_requests(
     await sandbox.add_staff("zhangsan")
     await sandbox.add_staff("boss", customer_contact=False)
     assert (await api.post(BATCH, token, body))["errcode"] == errcode
+
+
+REMARK = "externalcontact/remark"
+
+
+async def test_remark_sets_only_the_fields_given(
+    api: WeComApi, sandbox: SandboxConsole, token: str
+) -> None:
+    userid, eid = await relation_pair(sandbox)
+    await sandbox.add_contact(userid, eid)
+    await sandbox.edit_contact(userid, eid, description="老客户", remark_mobiles=["138"])
+    pair = {"userid": userid, "external_userid": eid}
+    assert await api.post(REMARK, token, {**pair, "remark": "李四-门店",
+                                          "remark_company": "某公司"}) == {
+        "errcode": 0, "errmsg": "ok"}
+    [follow] = (await api.get(GET, token, external_userid=eid))["follow_user"]
+    assert (follow["remark"], follow["description"], follow["remark_corp_name"],
+            follow["remark_mobiles"]) == ("李四-门店", "老客户", "某公司", ["138"])
+    await api.post(REMARK, token, {**pair, "description": "", "remark_mobiles": [""]})
+    [follow] = (await api.get(GET, token, external_userid=eid))["follow_user"]
+    assert (follow["remark"], follow["description"], follow["remark_mobiles"]) == (
+        "李四-门店", "", [])
+
+
+@pytest.mark.parametrize(("change", "errcode"), [
+    ({"remark": "r" * 21}, 40058),
+    ({"description": "d" * 151}, 40058),
+    ({"remark_company": "c" * 21}, 40058),
+    ({"remark_mobiles": "138"}, 40058),
+    ({"userid": "lisi"}, 84061),
+    ({"userid": "nobody"}, 40003),
+    ({"userid": ""}, 41009),
+    ({"external_userid": ""}, 41035),
+    ({"external_userid": "xx1"}, 40096),
+])
+async def test_remark_refusals_change_nothing(
+    api: WeComApi, sandbox: SandboxConsole, token: str, change: dict[str, Any], errcode: int
+) -> None:
+    userid, eid = await relation_pair(sandbox)
+    await sandbox.add_contact(userid, eid)
+    await sandbox.add_contact("lisi", eid, half=True)
+    body = {"userid": userid, "external_userid": eid, "remark": "ok", **change}
+    assert (await api.post(REMARK, token, body))["errcode"] == errcode
+    [follow] = (await api.get(GET, token, external_userid=eid))["follow_user"]
+    assert follow["remark"] == ""

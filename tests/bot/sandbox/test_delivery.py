@@ -11,21 +11,14 @@ import pytest
 from bot.crypto import parse_xml
 from bot.events import ExternalContactChange, parse_event
 from bot.settings import Settings
-from tests.bot.sandbox.callback_receiver import STALL, CallbackReceiver, Received
+from tests.bot.sandbox.callback_receiver import (
+    STALL,
+    CallbackReceiver,
+    fields_of,
+    open_callback,
+)
 from tests.bot.sandbox.wecom_api import WeComApi
 from tests.sandbox_fixtures import SandboxConsole
-
-
-def open_callback(receiver: CallbackReceiver, received: Received) -> str:
-    """Check the request as our server must and return the decrypted XML."""
-    envelope = parse_xml(received.body)
-    encrypted = envelope.findtext("Encrypt") or ""
-    query = received.query
-    receiver.crypto.verify(query["msg_signature"], query["timestamp"], query["nonce"],
-                           encrypted)
-    assert envelope.findtext("ToUserName") == receiver.crypto.receive_id
-    assert envelope.findtext("AgentID")
-    return receiver.crypto.decrypt(encrypted)
 
 
 async def contact_pair(sandbox: SandboxConsole) -> tuple[str, str]:
@@ -64,10 +57,6 @@ async def test_add_without_welcome_code_or_state_omits_them(
     root = parse_xml(open_callback(receiver, receiver.requests[0]))
     assert answer["welcome_code"] == ""
     assert root.find("WelcomeCode") is None and root.find("State") is None
-
-
-def fields_of(xml: str) -> dict[str, str]:
-    return {child.tag: (child.text or "") for child in parse_xml(xml)}
 
 
 async def test_contact_actions_fire_their_change_types(

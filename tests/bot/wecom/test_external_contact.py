@@ -1,5 +1,5 @@
 """ExternalContact against the sandbox: customer details, members with customer
-contact, and the paged batch listing."""
+contact, the paged batch listing, the remark and the welcome message."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from typing import Any
 
 import pytest
 
-from bot.wecom import WeComClient
+from bot.wecom import (
+    AlreadyChatted,
+    NoRelationship,
+    WeComClient,
+    WelcomeCodeInvalid,
+    WelcomeSending,
+)
 from bot.wecom.external_contact import BatchPage, ContactDetail, ExternalContactInfo, FollowUser
 
-from .conftest import errcodes
+from .conftest import FakeTime, errcodes
 
 BATCH = "externalcontact/batch/get_by_user"
 
@@ -105,3 +111,87 @@ async def test_get_reads_tags_and_pages_followers_beyond_500(
     ((contact, follow),) = page.items
     assert contact.external_userid == external_userid
     assert follow.tag_ids == (tag_id,) and follow.tags == ()
+
+
+SEND = "externalcontact/send_welcome_msg"
+ATTACHMENTS = [
+    {"msgtype": "image", "image": {"media_id": "MEDIA_ID"}},
+    {"msgtype": "link", "link": {"title": "会员中心", "url": "https://example.com/m"}},
+    {"msgtype": "miniprogram", "miniprogram": {"title": "安心码", "pic_media_id": "MEDIA",
+                                               "appid": "wx8bd80126147dfAAA",
+                                               "page": "/pages/index"}},
+]
+
+
+@pytest.fixture
+async def guide(sandbox: Any) -> str:
+    return str((await sandbox.add_staff("zhangsan"))["userid"])
+
+
+async def new_contact(sandbox: Any) -> tuple[str, str]:
+    """A new customer of zhangsan's (the `guide`) and the add's WelcomeCode."""
+    eid = (await sandbox.add_customer("李四"))["external_userid"]
+    return eid, (await sandbox.add_contact("zhangsan", eid))["welcome_code"]
+
+
+async def test_send_welcome_msg_delivers_text_and_attachments(
+    client: WeComClient, sandbox: Any, guide: str
+) -> None:
+    eid, code = await new_contact(sandbox)
+    other, image_only = await new_contact(sandbox)
+
+    await client.external_contact.send_welcome_msg(code, "欢迎光临", ATTACHMENTS)
+    await client.external_contact.send_welcome_msg(image_only, attachments=ATTACHMENTS[:1])
+
+    sent = await sandbox.welcome_messages()
+    assert [(m["external_userid"], m["welcome_code"], m["text"], m["attachments"])
+            for m in sent] == [(eid, code, "欢迎光临", ATTACHMENTS),
+                               (other, image_only, None, ATTACHMENTS[:1])]
+
+
+async def test_welcome_errors_are_typed(
+    client: WeComClient, sandbox: Any, guide: str
+) -> None:
+    _, used = await new_contact(sandbox)
+    _, late = await new_contact(sandbox)
+    await client.external_contact.send_welcome_msg(used, "hi")
+
+    with pytest.raises(AlreadyChatted) as chatted:
+        await client.external_contact.send_welcome_msg(used, "hi")
+    await sandbox.advance_clock(20)
+    with pytest.raises(WelcomeCodeInvalid) as expired:
+        await client.external_contact.send_welcome_msg(late, "hi")
+
+    assert (chatted.value.errcode, expired.value.errcode) == (41051, 41050)
+    assert await errcodes(sandbox, SEND) == [0, 41051, 41050]
+
+
+async def test_welcome_sending_raises_then_a_retry_delivers(
+    client: WeComClient, sandbox: Any, fake_time: FakeTime, guide: str
+) -> None:
+    _, code = await new_contact(sandbox)
+    await sandbox.fault(SEND, 41096, 1)
+
+    with pytest.raises(WelcomeSending) as sending:
+        await client.external_contact.send_welcome_msg(code, "hi")
+    await client.external_contact.send_welcome_msg(code, "hi")
+
+    assert sending.value.errcode == 41096
+    assert await errcodes(sandbox, SEND) == [41096, 0]
+    assert len(await sandbox.welcome_messages()) == 1
+    assert fake_time.sleeps == []
+
+
+async def test_remark_changes_only_what_is_given(
+    client: WeComClient, sandbox: Any, guide: str
+) -> None:
+    eid, _ = await new_contact(sandbox)
+    await client.external_contact.remark(guide, eid, remark="李四-门店",
+                                         description="老客户")
+    await client.external_contact.remark(guide, eid, description="常客")
+
+    [follow] = (await client.external_contact.get(eid)).follow_users
+    assert (follow.remark, follow.description) == ("李四-门店", "常客")
+    stranger = (await sandbox.add_customer("路人"))["external_userid"]
+    with pytest.raises(NoRelationship):
+        await client.external_contact.remark(guide, stranger, remark="x")

@@ -7,8 +7,9 @@ import asyncio
 from typing import Any
 
 import aiohttp
+from redis.asyncio import Redis
 
-from bot.wecom.ratelimit import WINDOW_SECONDS
+from bot.wecom.ratelimit import WINDOW_SECONDS, RateLimiter, block_for
 
 from .conftest import START, WINDOW_START, FakeTime, MakeClient, errcodes
 
@@ -75,3 +76,48 @@ async def test_limits_are_per_api_with_the_default_for_the_rest(
     await client.external_contact.batch_get_by_user(userids)
     assert fake_time.sleeps == [WINDOW_START + WINDOW_SECONDS - START]
     assert await errcodes(sandbox, BATCH) == [0, 0, 0]
+
+
+def limiter(redis: Redis, fake_time: FakeTime, per_minute: int) -> RateLimiter:
+    """A process's limiter (each instance has its own permits in memory)."""
+    return RateLimiter(redis, "corp", per_minute=per_minute, per_api={},
+                       clock=fake_time.clock, sleep=fake_time.sleep)
+
+
+async def test_permits_are_reserved_in_blocks_and_the_limit_holds_across_processes(
+    redis: Redis, fake_time: FakeTime
+) -> None:
+    limit = 1000
+    block = block_for(limit)
+    processes = [limiter(redis, fake_time, limit) for _ in range(3)]
+    key = f"wecom:ratelimit:corp:x:{int(START // WINDOW_SECONDS)}"
+
+    await processes[0].acquire("x")
+    assert int(await redis.get(key)) == block > 1
+    granted = 1
+    for n in range(1, 2 * limit):
+        await processes[n % 3].acquire("x")
+        if fake_time.sleeps:
+            break
+        granted += 1
+
+    # Every permit used was counted in Redis first; at most block - 1 per process
+    # were left unused when the window ran out.
+    assert limit - 3 * (block - 1) <= granted <= limit
+    assert fake_time.sleeps == [WINDOW_START + WINDOW_SECONDS - START]
+
+
+async def test_a_block_serves_only_its_own_window(redis: Redis, fake_time: FakeTime) -> None:
+    process = limiter(redis, fake_time, 10_000)
+    await process.acquire("x")
+    fake_time.now += WINDOW_SECONDS
+    await process.acquire("x")
+
+    counts = [int(await redis.get(f"wecom:ratelimit:corp:x:{w}"))
+              for w in (int(START // WINDOW_SECONDS), int(fake_time.now // WINDOW_SECONDS))]
+    assert counts == [block_for(10_000)] * 2
+    assert fake_time.sleeps == []
+
+
+def test_small_limits_count_every_call() -> None:
+    assert [block_for(n) for n in (1, 399, 400, 10_000, 1_000_000)] == [1, 1, 2, 50, 50]

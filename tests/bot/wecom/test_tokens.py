@@ -1,5 +1,5 @@
-"""Access tokens: fetched once, shared through Redis, refreshed once when WeCom
-rejects or expires them."""
+"""Access tokens: fetched once, shared through Redis, kept in each process's memory,
+refreshed once when WeCom rejects or expires them."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from redis.asyncio import Redis
 
 from bot.settings import Settings
 from bot.wecom import TokenInvalid, WeComClient
+from bot.wecom.tokens import TOKEN_REFRESH_MARGIN_SECONDS
 
-from .conftest import MakeClient, errcodes
+from .conftest import FakeTime, MakeClient, errcodes
 
 FOLLOW_LIST = "externalcontact/get_follow_user_list"
 
@@ -105,3 +106,44 @@ async def test_invalidate_keeps_a_token_refreshed_meanwhile(
     assert await tokens.invalidate(secret, current) is True
     assert await tokens.get(secret) != current
     assert await errcodes(sandbox, "gettoken") == [0, 0]
+
+
+async def test_the_token_is_kept_in_memory_between_calls(
+    client: WeComClient, sandbox: Any, redis: Redis
+) -> None:
+    await sandbox.add_staff("zhangsan")
+    await client.external_contact.get_follow_user_list()
+    await redis.flushdb()
+
+    assert await client.external_contact.get_follow_user_list() == ["zhangsan"]
+
+    assert await errcodes(sandbox, "gettoken") == [0]
+    assert await redis.keys("wecom:token:*") == []
+
+
+async def test_the_memory_copy_expires_with_the_cached_entry(
+    client: WeComClient, sandbox: Any, fake_time: FakeTime
+) -> None:
+    await client.external_contact.get_follow_user_list()
+    fake_time.now += 7200 - TOKEN_REFRESH_MARGIN_SECONDS
+
+    await client.external_contact.get_follow_user_list()
+
+    assert await errcodes(sandbox, "gettoken") == [0, 0]
+    assert await errcodes(sandbox, FOLLOW_LIST) == [0, 0]
+
+
+async def test_a_process_picks_up_another_processs_refresh_without_gettoken(
+    make_client: MakeClient, sandbox: Any
+) -> None:
+    async with aiohttp.ClientSession() as other_session:
+        first, second = make_client(), make_client(session=other_session)
+        await first.external_contact.get_follow_user_list()
+        await second.external_contact.get_follow_user_list()
+        await sandbox.invalidate_tokens()
+
+        await second.external_contact.get_follow_user_list()  # 40014: refreshes
+        await first.external_contact.get_follow_user_list()  # 40014: reads the new one
+
+    assert await errcodes(sandbox, "gettoken") == [0, 0]
+    assert await errcodes(sandbox, FOLLOW_LIST) == [0, 0, 40014, 0, 40014, 0]

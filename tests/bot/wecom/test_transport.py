@@ -174,3 +174,60 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+WELCOME = "externalcontact/send_welcome_msg"
+
+
+@pytest.fixture
+async def guide(sandbox: Any) -> str:
+    return str((await sandbox.add_staff("zhangsan"))["userid"])
+
+
+async def welcome_code(sandbox: Any, guide: str) -> str:
+    """The WelcomeCode of the guide's newest customer."""
+    eid = (await sandbox.add_customer())["external_userid"]
+    return str((await sandbox.add_contact(guide, eid))["welcome_code"])
+
+
+async def test_a_welcome_never_waits_behind_other_apis_limits(
+    make_client: MakeClient, sandbox: Any, fake_time: FakeTime, guide: str
+) -> None:
+    client = make_client(rate_limits={FOLLOW_LIST: 1, "externalcontact/get": 1})
+    await client.external_contact.get_follow_user_list()
+    code = await welcome_code(sandbox, guide)
+
+    await client.external_contact.send_welcome_msg(code, "hi")
+
+    assert fake_time.sleeps == []
+    assert await errcodes(sandbox, WELCOME) == [0]
+
+
+async def test_a_welcome_over_its_own_limit_fails_at_once_instead_of_waiting(
+    make_client: MakeClient, sandbox: Any, fake_time: FakeTime, guide: str
+) -> None:
+    client = make_client(rate_limits={WELCOME: 1})
+    await client.external_contact.send_welcome_msg(await welcome_code(sandbox, guide), "hi")
+    late = await welcome_code(sandbox, guide)
+
+    # The next minute window opens in 50 s, after the code's 20 s.
+    with pytest.raises(RateLimited) as raised:
+        await client.external_contact.send_welcome_msg(late, "hi")
+
+    assert (raised.value.errcode, raised.value.api) == (45009, WELCOME)
+    assert fake_time.sleeps == []
+    assert await errcodes(sandbox, WELCOME) == [0]
+
+
+async def test_a_welcome_stops_busy_retries_at_the_codes_lifetime(
+    make_client: MakeClient, sandbox: Any, fake_time: FakeTime, guide: str
+) -> None:
+    client = make_client(busy_backoff_seconds=4.0)
+    await sandbox.fault(WELCOME, 45009, 5)
+
+    with pytest.raises(RateLimited):
+        await client.external_contact.send_welcome_msg(await welcome_code(sandbox, guide), "hi")
+
+    # 4 + 8 s of backoff fit in the 20 s; the next 16 s would not.
+    assert fake_time.sleeps == [4.0, 8.0]
+    assert await errcodes(sandbox, WELCOME) == [45009] * 3

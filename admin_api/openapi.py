@@ -1,0 +1,155 @@
+"""The admin API's OpenAPI 3 document, served at `GET /admin/api/openapi.json`.
+
+Written by hand, one entry per route, so that a route added without documentation
+fails the test comparing this document's paths with the app's routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from admin_api.openapi_schemas import ERROR_STATUS, Schema, components, ref
+from admin_api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+PREFIX = "/admin/api"
+
+# Every route can answer these.
+_ALWAYS = ("Unauthorized", "Internal")
+# Routes that call WeCom can also answer these.
+_WECOM = ("WeComError", "WeComUnavailable")
+
+
+def _json(schema: Schema) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _query(name: str, description: str, schema: Schema) -> Schema:
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+def op(summary: str, operation_id: str, ok: tuple[int, str, dict[str, Any] | None], *,
+       errors: tuple[str, ...] = (), parameters: tuple[Schema, ...] = (),
+       body: str | None = None) -> dict[str, Any]:
+    status, description, content = ok
+    success: dict[str, Any] = {"description": description}
+    if content is not None:
+        success["content"] = content
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "operationId": operation_id,
+        "responses": {str(status): success, **{ERROR_STATUS[name]: ref(name, "responses")
+                                               for name in (*errors, *_ALWAYS)}},
+    }
+    if parameters:
+        operation["parameters"] = list(parameters)
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(ref(body))}
+    return operation
+
+
+_PAGE = (ref("Limit", "parameters"), ref("Offset", "parameters"))
+_ID = ref("Id", "parameters")
+_INPUT = ("BadRequest", "TooLarge")
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/openapi.json": {"get": op(
+        "This document", "getOpenApi", (200, "the OpenAPI document", _json({"type": "object"})))},
+    "/channels": {
+        "get": op("List channels, oldest first", "listChannels",
+                  (200, "a page of channels", _json(ref("ChannelPage"))),
+                  errors=("BadRequest",),
+                  parameters=(*_PAGE, _query("include_deleted", "list deleted ones too",
+                                             {"type": "boolean", "default": False}))),
+        "post": op("Create a channel and its WeCom contact way", "createChannel",
+                   (201, "the channel", _json(ref("Channel"))),
+                   errors=(*_INPUT, "Conflict", *_WECOM), body="ChannelCreate"),
+    },
+    "/channels/{id}": {
+        "get": op("Read a channel (deleted ones too)", "getChannel",
+                  (200, "the channel", _json(ref("Channel"))), errors=("NotFound",),
+                  parameters=(_ID,)),
+        "patch": op("Change some of a channel's fields (updates its contact way)",
+                    "updateChannel", (200, "the channel", _json(ref("Channel"))),
+                    errors=(*_INPUT, "NotFound", *_WECOM), parameters=(_ID,),
+                    body="ChannelPatch"),
+        "delete": op("Delete a channel's contact way; the channel's history stays",
+                     "deleteChannel", (204, "deleted", None),
+                     errors=("BadRequest", "NotFound", *_WECOM), parameters=(_ID,)),
+    },
+    "/channels/{id}/qr.png": {"get": op(
+        "The channel's QR code as a PNG (ECC M, 4-module quiet zone)", "getChannelQr",
+        (200, "the PNG", {"image/png": {"schema": {"type": "string", "format": "binary"}}}),
+        errors=("BadRequest", "NotFound"),
+        parameters=(_ID, _query("size", "pixels per module",
+                                {"type": "integer", "minimum": 1, "maximum": 32,
+                                 "default": 10})))},
+    "/channels/{id}/poster.svg": {"get": op(
+        "A poster: the channel's name over its QR code, as SVG", "getChannelPoster",
+        (200, "the SVG", {"image/svg+xml": {"schema": {"type": "string"}}}),
+        errors=("NotFound",), parameters=(_ID,))},
+    "/channels/{id}/funnel": {"get": op(
+        "The channel's funnel: adds, re-adds, churn and tags per day or guide",
+        "getChannelFunnel",
+        (200, "the report", {**_json(ref("Funnel")),
+                             "text/csv": {"schema": {"type": "string"}}}),
+        errors=("BadRequest", "NotFound"),
+        parameters=(
+            _ID,
+            _query("from", "first UTC day (default: 29 days before `to`)",
+                   {"type": "string", "format": "date"}),
+            _query("to", "last UTC day (default: today)", {"type": "string", "format": "date"}),
+            _query("by", "one row per", {"type": "string", "enum": ["day", "guide"],
+                                         "default": "day"}),
+            _query("format", "json, or csv with a header row",
+                   {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        ))},
+    "/tags": {
+        "get": op("The corp tag mirror: groups with their tags", "listTags",
+                  (200, "a page of tag groups", _json(ref("TagGroupPage"))),
+                  errors=("BadRequest",), parameters=_PAGE),
+        "post": op("Create a corp tag (and its group when new) in WeCom", "createTag",
+                   (201, "the tag", _json(ref("CreatedTag"))),
+                   errors=(*_INPUT, "Conflict", *_WECOM), body="TagName"),
+    },
+    "/tags/sync": {"post": op(
+        "Replace the mirror with WeCom's full tag list", "syncTags",
+        (200, "the sync's result", _json(ref("TagSync"))), errors=_WECOM)},
+    "/events/failed": {"get": op(
+        "Inbox events whose processing failed, newest first", "listFailedEvents",
+        (200, "a page of events", _json(ref("EventPage"))), errors=("BadRequest",),
+        parameters=_PAGE)},
+    "/events/{id}/replay": {"post": op(
+        "Put a finished event back in the queue with fresh attempts", "replayEvent",
+        (202, "queued; the event as it is now", _json(ref("Event"))),
+        errors=("NotFound", "Conflict"), parameters=(_ID,))},
+}
+
+DESCRIPTION = f"""The operators' API of Anxin SCRM.
+
+Every request carries `Authorization: Bearer <token>` with a token from the
+`[admin] tokens` setting. Bodies are JSON objects of at most 256 KiB; unknown fields
+are refused. Every error is `{{"error": {{"code", "message"}}}}`, with `field` for
+input errors and `errcode`/`errmsg` for WeCom's.
+
+Lists page by offset: `?limit=` (1..{MAX_LIMIT}, default {DEFAULT_LIMIT}) and
+`?offset=`; they answer `{{"items", "total", "limit", "offset"}}`.
+"""
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Anxin SCRM admin API", "version": "1", "description": DESCRIPTION},
+        "security": [{"bearer": []}],
+        "paths": {PREFIX + path: item for path, item in PATHS.items()},
+        "components": components(),
+    }
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(document())
+
+
+routes = [web.get("/openapi.json", openapi_json)]

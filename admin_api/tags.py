@@ -1,0 +1,50 @@
+"""Corp tag routes: the local mirror as groups with tags, creating a tag, a full resync.
+
+Tags are created through `handlers.tags.create_tag`, which calls WeCom and updates the
+mirror; the mirror is what channels resolve "group / name" against.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from admin_api.errors import Conflict
+from admin_api.json_body import read_object
+from admin_api.pagination import Page
+from bot.keys import WECOM
+from handlers.tags import MAX_NAME_CHARS, TagRef, create_tag, sync_corp_tags, tag_listing
+from models.tags import Tag
+
+log = logging.getLogger("scrm.admin")
+
+FIELDS = ("group", "name")
+
+
+async def list_tags(request: web.Request) -> web.Response:
+    """The groups, in WeCom's order, each with its tags."""
+    return Page.of(request).cut(await tag_listing())
+
+
+async def create_tag_route(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    body.only(FIELDS)
+    body.require(*FIELDS)
+    ref = TagRef(*(body.text(field, max_chars=MAX_NAME_CHARS) for field in FIELDS))
+    if await Tag.filter(group__name=ref.group, name=ref.name).exists():
+        raise Conflict(f"tag {ref.group}/{ref.name} exists")
+    tag_id = await create_tag(ref, request.config_dict[WECOM])
+    return web.json_response({"id": tag_id, "group": ref.group, "name": ref.name}, status=201)
+
+
+async def sync_tags(request: web.Request) -> web.Response:
+    count = await sync_corp_tags(request.config_dict[WECOM])
+    return web.json_response({"tags": count})
+
+
+routes = [
+    web.get("/tags", list_tags),
+    web.post("/tags", create_tag_route),
+    web.post("/tags/sync", sync_tags),
+]

@@ -1,0 +1,120 @@
+"""Onboarding a new contact: channel attribution, the welcome message, auto-tagging and
+the remark, in that order of urgency.
+
+The welcome goes first (its code dies 20 s after the add); storing the customer,
+crediting the channel, marking tags and setting the remark follow. Every step is safe
+to repeat: a retried event sends no second welcome and counts no second add.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tortoise.exceptions import IntegrityError
+
+from handlers import contacts
+from handlers.channels import channel_for_state, is_active
+from handlers.tags import sync_corp_tags
+from handlers.welcome import guide_name, render, send_welcome
+from models.channels import Attribution, Channel
+from models.contacts import FollowRelation, FollowStatus
+
+if TYPE_CHECKING:
+    from bot.events import ExternalContactChange
+    from bot.wecom import WeComClient
+
+log = logging.getLogger("scrm.onboarding")
+
+MAX_REMARK_CHARS = 20
+
+
+async def on_contact_added(event: ExternalContactChange, wecom: WeComClient) -> None:
+    at = contacts.event_time(event)
+    channel = await channel_for_state(event.state or "")
+    active = is_active(channel, at)
+    detail = await contacts.fetch_contact(event, wecom)
+    values = {
+        "customer_name": detail.contact.name if detail else "",
+        "guide_name": await guide_name(event.user_id, wecom),
+        "channel_name": channel.name,
+    }
+    await send_welcome(event, channel, values, wecom, apply_channel=active)
+    relation = await contacts.store_contact(event, detail)
+    await contacts.mark_added(event, relation)
+    await attribute(event, channel, at)
+    if active and relation.status == FollowStatus.ACTIVE:
+        await apply_tags(event, channel, relation, wecom)
+        await apply_remark(event, channel, relation, values, wecom)
+
+
+async def on_half_contact_added(event: ExternalContactChange, wecom: WeComClient) -> None:
+    """免验证 add still awaiting the guide: the welcome can go now (its code comes with
+    this event); tags and attribution wait for the add that confirms it."""
+    at = contacts.event_time(event)
+    channel = await channel_for_state(event.state or "")
+    values = {"customer_name": "", "guide_name": await guide_name(event.user_id, wecom),
+              "channel_name": channel.name}
+    await send_welcome(event, channel, values, wecom, apply_channel=is_active(channel, at))
+    await contacts.on_half_contact_added(event, wecom)
+
+
+async def attribute(event: ExternalContactChange, channel: Channel, at: datetime) -> None:
+    earlier = await Attribution.filter(
+        external_userid=event.external_user_id, staff_userid=event.user_id, added_at__lt=at
+    ).exists()
+    try:
+        await Attribution.create(
+            channel=channel, staff_userid=event.user_id,
+            external_userid=event.external_user_id, state=event.state or "",
+            added_at=at, first_add=not earlier,
+        )
+    except IntegrityError:
+        return  # this add is already credited (the event is being retried)
+    log.info("onboarding.attributed channel=%s external_userid=%s staff=%s first_add=%s",
+             channel.id, event.external_user_id, event.user_id, not earlier)
+
+
+async def apply_tags(
+    event: ExternalContactChange, channel: Channel, relation: FollowRelation,
+    wecom: WeComClient,
+) -> None:
+    from bot.wecom import InvalidTag, NoRelationship
+
+    wanted = [t for t in channel.tag_ids if t not in relation.tag_ids]
+    if not wanted:
+        return
+    try:
+        await wecom.corp_tag.mark(event.user_id, event.external_user_id, add=wanted)
+    except InvalidTag:
+        # A tag was deleted in the console: refresh the mirror and keep what still exists.
+        from models.tags import Tag
+
+        await sync_corp_tags(wecom)
+        wanted = [row["tag_id"] for row in await Tag.filter(tag_id__in=wanted).values("tag_id")]
+        if not wanted:
+            return
+        await wecom.corp_tag.mark(event.user_id, event.external_user_id, add=wanted)
+    except NoRelationship:
+        log.warning("onboarding.tags_skipped external_userid=%s staff=%s: no relationship",
+                    event.external_user_id, event.user_id)
+        return
+    relation.tag_ids = [*relation.tag_ids, *wanted]
+    await relation.save(update_fields=["tag_ids", "updated_at"])
+    log.info("onboarding.tagged external_userid=%s staff=%s tags=%s",
+             event.external_user_id, event.user_id, ",".join(wanted))
+
+
+async def apply_remark(
+    event: ExternalContactChange, channel: Channel, relation: FollowRelation,
+    values: dict[str, str], wecom: WeComClient,
+) -> None:
+    if not channel.remark_template:
+        return
+    remark = render(channel.remark_template, values)[:MAX_REMARK_CHARS]
+    if not remark or remark == relation.remark:
+        return
+    await wecom.external_contact.remark(event.user_id, event.external_user_id, remark=remark)
+    relation.remark = remark
+    await relation.save(update_fields=["remark", "updated_at"])

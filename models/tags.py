@@ -1,0 +1,37 @@
+"""The local mirror of WeCom's corp tags (企业客户标签) and tag groups.
+
+WeCom is the source of truth: the mirror is refreshed by a full sync, by
+`change_external_tag` events (console edits), and directly by our own API calls, which
+WeCom does not report back.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class TagGroup(Model):
+    id = fields.BigIntField(primary_key=True)
+    group_id = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=64)
+    order = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(null=True)
+    tags: fields.ReverseRelation[Tag]
+
+    class Meta:
+        table = "tag_group"
+
+
+class Tag(Model):
+    id = fields.BigIntField(primary_key=True)
+    tag_id = fields.CharField(max_length=64, unique=True)
+    group: fields.ForeignKeyRelation[TagGroup] = fields.ForeignKeyField(
+        "models.TagGroup", related_name="tags", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=64)
+    order = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "tag"

@@ -1,0 +1,161 @@
+"""Fixtures for the admin API tests: the real app (with two admin tokens) over real HTTP,
+the WeCom sandbox behind it, and a small client that sends the bearer token."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import aiohttp
+import pytest
+from multidict import CIMultiDictProxy
+
+from bot.settings import AdminSettings, Settings
+from tests.apphost import serve_app, wait_for, worker_process
+from tests.bot.sandbox.wecom_api import WeComApi
+from tests.sandbox_fixtures import SandboxConsole
+
+TOKEN = "admin-token-0123456789abcdef"
+OTHER_TOKEN = "second-admin-token-fedcba9876543210"
+GUIDES = ("zhangsan", "lisi")  # sandbox staff with customer contact
+NOT_A_GUIDE = "wangwu"  # sandbox staff without customer contact
+
+TAG_LIST = "externalcontact/get_corp_tag_list"
+
+_DEFAULT = object()
+
+
+@dataclasses.dataclass
+class Reply:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def error(self) -> dict[str, Any]:
+        """The error object, after checking the shape every error has."""
+        payload = self.json()
+        assert set(payload) == {"error"}, payload
+        assert isinstance(payload["error"]["code"], str), payload
+        assert isinstance(payload["error"]["message"], str), payload
+        return dict(payload["error"])
+
+
+class AdminClient:
+    """HTTP to `/admin/api/`, with `Authorization: Bearer <token>` unless told otherwise
+    (`token=None` sends no header)."""
+
+    def __init__(self, base_url: str, session: aiohttp.ClientSession, token: str) -> None:
+        self.base_url = base_url
+        self.url = f"{base_url}/admin/api"
+        self.session = session
+        self.token = token
+
+    async def request(self, method: str, path: str, *, json: Any = _DEFAULT,
+                      data: Any = None, params: dict[str, str] | None = None,
+                      token: Any = _DEFAULT, headers: dict[str, str] | None = None) -> Reply:
+        sent = dict(headers or {})
+        token = self.token if token is _DEFAULT else token
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        kwargs: dict[str, Any] = {"params": params, "headers": sent, "data": data}
+        if json is not _DEFAULT:
+            kwargs["json"] = json
+        async with self.session.request(method, self.url + path, **kwargs) as response:
+            return Reply(response.status, response.headers, await response.read())
+
+    async def get(self, path: str, **kwargs: Any) -> Reply:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return await self.request("POST", path, json=body, **kwargs)
+
+    async def patch(self, path: str, body: Any, **kwargs: Any) -> Reply:
+        return await self.request("PATCH", path, json=body, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> Reply:
+        return await self.request("DELETE", path, **kwargs)
+
+    async def create_channel(self, **fields: Any) -> dict[str, Any]:
+        reply = await self.post("/channels", channel_body(**fields))
+        assert reply.status == 201, reply.body
+        return dict(reply.json())
+
+
+def channel_body(**fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "门店 A 收银台", "kind": "store", "guides": [GUIDES[0]],
+                            "welcome": {"text": "你好，{customer_name}！"}, "skip_verify": True}
+    body.update(fields)
+    return body
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The suite's settings with two admin tokens."""
+    return dataclasses.replace(settings, admin=AdminSettings(tokens=(TOKEN, OTHER_TOKEN)))
+
+
+@asynccontextmanager
+async def admin_client(settings: Settings, *, worker: bool = False) -> AsyncIterator[AdminClient]:
+    """The app serving `settings`; with `worker`, also a worker process when the settings
+    use Redis (the embedded default processes events in the app)."""
+    async with AsyncExitStack() as stack:
+        url = await stack.enter_async_context(serve_app(settings))
+        if worker:
+            await stack.enter_async_context(worker_process(settings))
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        talks_to_sandbox = settings.wecom_api_base == settings.sandbox.base_url
+        if talks_to_sandbox and (worker or not settings.redis.url):
+            await startup_tag_sync(settings)
+        yield AdminClient(url, session, TOKEN)
+
+
+async def startup_tag_sync(settings: Settings) -> None:
+    """Wait for the tag sync a worker runs when it starts (the app is the worker on the
+    embedded default), so that it neither races a test's tag changes nor uses up a fault
+    a test plants on the same API."""
+    async with aiohttp.ClientSession() as session:
+        console = SandboxConsole(settings.sandbox.base_url, session)
+
+        async def synced() -> int:
+            return await call_count(console, TAG_LIST)
+
+        await wait_for(synced, what="the workers' startup tag sync")
+
+
+@pytest.fixture
+async def corp(sandbox: SandboxConsole) -> SandboxConsole:
+    """The sandbox with the guides (and one member without customer contact)."""
+    for userid in GUIDES:
+        await sandbox.add_staff(userid, f"导购 {userid}")
+    await sandbox.add_staff(NOT_A_GUIDE, "行政", customer_contact=False)
+    return sandbox
+
+
+@pytest.fixture
+async def admin(settings: Settings, corp: SandboxConsole) -> AsyncIterator[AdminClient]:
+    async with admin_client(settings) as client:
+        yield client
+
+
+@pytest.fixture
+async def wecom_api(settings: Settings, sandbox: SandboxConsole) -> AsyncIterator[WeComApi]:
+    """The sandbox's WeCom API called directly, as another app of the corp would."""
+    async with aiohttp.ClientSession() as session:
+        yield WeComApi(settings.sandbox.base_url, settings, session)
+
+
+async def contact_way(api: WeComApi, config_id: str) -> dict[str, Any]:
+    """`get_contact_way` as WeCom answers it (errcode included)."""
+    return await api.post("externalcontact/get_contact_way", await api.token(),
+                          {"config_id": config_id})
+
+
+async def call_count(sandbox: SandboxConsole, api: str) -> int:
+    return int((await sandbox.calls(api))["counts"].get(api, 0))
