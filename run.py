@@ -6,6 +6,7 @@
     python run.py worker             a job worker process (production, needs [redis] url)
     python run.py sandbox            the WeCom sandbox alone
     python run.py sync contacts      full contact sync from WeCom (resumable, progress bar)
+    python run.py sync tags          replace the corp tag mirror with WeCom's tag list
     python run.py events failed      list events that failed processing
     python run.py events replay ID   put a failed event back in the queue
 """
@@ -82,6 +83,14 @@ async def _sync_contacts(settings: Settings) -> None:
     await sync_contacts_with_progress(settings)
 
 
+async def _sync_tags(settings: Settings) -> None:
+    from bot.runtime import open_runtime
+    from handlers.tags import sync_corp_tags
+
+    async with open_runtime(settings) as runtime:
+        print(f"synced {await sync_corp_tags(runtime.wecom)} corp tags")
+
+
 async def _events_failed(settings: Settings) -> None:
     from bot.events_cli import print_failed
 
@@ -107,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="job worker (needs [redis] url)")
     sub.add_parser("sandbox", help="the WeCom sandbox alone")
     sync = sub.add_parser("sync", help="sync data from WeCom")
-    sync.add_argument("what", choices=["contacts"])
+    sync.add_argument("what", choices=["contacts", "tags"])
     events = sub.add_parser("events", help="inspect and replay callback events")
     events_sub = events.add_subparsers(dest="events_command", required=True)
     events_sub.add_parser("failed", help="list failed events")
@@ -138,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "events":
         runner = _events_failed if args.events_command == "failed" else _events_replay(args.id)
+    elif command == "sync" and args.what == "tags":
+        runner = _sync_tags
     else:
         runner = async_commands[command]
     try:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_api import channel_media, channels, events, funnel, openapi, tags
+from admin_api import channel_media, channels, events, funnel, openapi, tag_rules, tags
 from admin_api.auth import auth_middleware
 from admin_api.errors import error_middleware
 
 
 def create_admin_app() -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware])
-    for module in (openapi, channels, channel_media, funnel, tags, events):
+    for module in (openapi, channels, channel_media, funnel, tags, tag_rules, events):
         app.add_routes(module.routes)
     return app

@@ -116,6 +116,17 @@ PATHS: dict[str, dict[str, Any]] = {
     "/tags/sync": {"post": op(
         "Replace the mirror with WeCom's full tag list", "syncTags",
         (200, "the sync's result", _json(ref("TagSync"))), errors=_WECOM)},
+    "/tag-rules": {
+        "get": op("Tag rules, oldest first", "listTagRules",
+                  (200, "a page of tag rules", _json(ref("TagRulePage"))),
+                  errors=("BadRequest",), parameters=_PAGE),
+        "post": op("Create a tag rule: tags every matching new contact gets", "createTagRule",
+                   (201, "the rule", _json(ref("TagRule"))),
+                   errors=(*_INPUT, *_WECOM), body="TagRuleCreate"),
+    },
+    "/tag-rules/{id}": {"delete": op(
+        "Delete a tag rule", "deleteTagRule", (204, "deleted", None),
+        errors=("NotFound",), parameters=(_ID,))},
     "/events/failed": {"get": op(
         "Inbox events whose processing failed, newest first", "listFailedEvents",
         (200, "a page of events", _json(ref("EventPage"))), errors=("BadRequest",),

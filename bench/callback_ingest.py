@@ -32,22 +32,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import random
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -61,9 +54,20 @@ from bench.events import (  # noqa: E402
     synthetic_pairs,
     write_request_file,
 )
+from bench.processes import (  # noqa: E402
+    PYTHON,
+    Proc,
+    Processes,
+    Stores,
+    cpu_model,
+    free_port,
+    http_json,
+    migrate,
+    say,
+    wait_http,
+)
 from bot.settings import load_settings  # noqa: E402
 
-PYTHON = sys.executable
 REFERENCE = {"a": 17_000.0, "c": 5_800.0, "b": 3_200.0}  # 2 cores, generator on the box
 SERVER_LABELS = {
     "a": "(a) aiohttp, bare 200",
@@ -75,214 +79,12 @@ SERVER_LABELS = {
 
 # --- small utilities -------------------------------------------------------------------
 
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def http_json(method: str, url: str, body: Any = None, timeout: float = 30.0) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read() or b"null")
-
-
 def fmt_rate(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
 def fmt_ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
-
-
-# --- processes -------------------------------------------------------------------------
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-class Processes:
-    """Every process the benchmark starts, each in its own session (so a Ctrl-C in the
-    terminal reaches only the benchmark, which then stops them in order)."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.running: list[Proc] = []
-
-    def start(self, name: str, cmd: list[str], env: dict[str, str]) -> Proc:
-        log_path = self.log_dir / f"{name}.log"
-        with open(log_path, "ab") as log:
-            popen = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-        proc = Proc(name, popen, log_path)
-        self.running.append(proc)
-        return proc
-
-    def stop(self, proc: Proc, timeout: float = 10.0) -> None:
-        """SIGINT (graceful for aiohttp, the worker and gunicorn), then SIGTERM, then
-        SIGKILL, each after a wait."""
-        for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0),
-                          (signal.SIGKILL, 5.0)):
-            if not proc.alive():
-                break
-            try:
-                proc.popen.send_signal(sig)
-                proc.popen.wait(wait)
-            except subprocess.TimeoutExpired:
-                say(f"  ! {proc.name} (pid {proc.popen.pid}) still running after "
-                    f"{signal.Signals(sig).name}")
-            except ProcessLookupError:
-                break
-        if proc in self.running:
-            self.running.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in reversed(list(self.running)):
-            try:
-                self.stop(proc)
-            except Exception as exc:  # keep stopping the others
-                say(f"  ! could not stop {proc.name} (pid {proc.popen.pid}): {exc}")
-
-
-def wait_http(proc: Proc, url: str, timeout: float = 30.0, want: int = 200) -> None:
-    """Wait until `url` answers `want`; fail early if the process died."""
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        if not proc.alive():
-            raise RuntimeError(f"{proc.name} exited ({proc.popen.returncode}):\n{proc.log_tail()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == want:
-                    return
-                last = f"status {response.status}"
-        except urllib.error.HTTPError as exc:
-            last = f"status {exc.code}"
-        except (urllib.error.URLError, OSError) as exc:
-            last = str(exc)
-        time.sleep(0.1)
-    raise RuntimeError(f"{proc.name} not ready at {url} after {timeout}s ({last}):\n"
-                       f"{proc.log_tail()}")
-
-
-# --- database and Redis --------------------------------------------------------------
-
-class Stores:
-    """The benchmark's own PostgreSQL database and Redis db (never the tests')."""
-
-    def __init__(self, database_url: str, redis_url: str) -> None:
-        self.database_url = database_url
-        self.redis_url = redis_url
-        db_name = urlsplit(database_url).path.lstrip("/")
-        if not db_name or db_name == "test":
-            raise SystemExit(f"refusing database {db_name!r}: use a database of its own")
-        self.db_name = db_name
-
-    def _admin_url(self) -> str:
-        parts = urlsplit(self.database_url)
-        return parts._replace(path="/postgres").geturl()
-
-    async def _pg(self, url: str | None = None) -> Any:
-        import asyncpg
-
-        try:
-            return await asyncpg.connect(url or self.database_url, timeout=10)
-        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-            raise RuntimeError(
-                f"PostgreSQL at {urlsplit(self.database_url).netloc or 'localhost'} not usable "
-                f"({type(exc).__name__}: {exc}); the benchmark needs a running PostgreSQL "
-                "(--database-url)") from None
-
-    async def recreate(self) -> None:
-        """Create the database if missing; drop and recreate its schema."""
-        admin = await self._pg(self._admin_url())
-        try:
-            exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1",
-                                          self.db_name)
-            if not exists:
-                await admin.execute(f'CREATE DATABASE "{self.db_name}"')
-        finally:
-            await admin.close()
-        conn = await self._pg()
-        try:
-            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await conn.close()
-
-    async def truncate(self) -> None:
-        conn = await self._pg()
-        try:
-            rows = await conn.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                "AND tablename <> 'tortoise_migrations'")
-            tables = ", ".join(f'"{r["tablename"]}"' for r in rows)
-            if tables:
-                await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        finally:
-            await conn.close()
-
-    async def flush_redis(self) -> None:
-        from redis.asyncio import Redis
-        from redis.exceptions import RedisError
-
-        client = Redis.from_url(self.redis_url)
-        try:
-            await client.flushdb()
-        except (OSError, RedisError) as exc:
-            raise RuntimeError(f"Redis at {self.redis_url} not usable ({exc}); the benchmark "
-                               "needs a running Redis (--redis-url)") from None
-        finally:
-            await client.aclose()
-
-    async def reset(self) -> None:
-        await self.truncate()
-        await self.flush_redis()
-
-    async def inbox_counts(self) -> dict[str, int]:
-        conn = await self._pg()
-        try:
-            row = await conn.fetchrow(
-                "SELECT count(*) AS rows, count(DISTINCT dedupe_key) AS keys,"
-                " count(*) FILTER (WHERE status = 'done') AS done,"
-                " count(*) FILTER (WHERE status = 'failed') AS failed,"
-                " count(*) FILTER (WHERE status = 'pending') AS pending,"
-                " count(*) FILTER (WHERE status = 'processing') AS processing,"
-                " count(*) FILTER (WHERE attempts <> 1) AS attempts_not_1,"
-                " coalesce(max(attempts), 0) AS max_attempts FROM inbox_event")
-            customers = await conn.fetchval("SELECT count(*) FROM customer")
-            follows = await conn.fetchval("SELECT count(*) FROM follow_relation")
-            return {**dict(row), "customers": customers, "follow_relations": follows}
-        finally:
-            await conn.close()
-
-    async def done_count(self) -> tuple[int, int]:
-        conn = await self._pg()
-        try:
-            row = await conn.fetchrow(
-                "SELECT count(*) FILTER (WHERE status = 'done') AS done,"
-                " count(*) FILTER (WHERE status = 'failed') AS failed FROM inbox_event")
-            return int(row["done"]), int(row["failed"])
-        finally:
-            await conn.close()
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -532,10 +334,7 @@ class Bench:
                 "capped by the generator)"))
         asyncio.run(self.stores.recreate())
         asyncio.run(self.stores.flush_redis())
-        migrate = subprocess.run([PYTHON, "run.py", "migrate"], cwd=ROOT, env=self.env(),
-                                 capture_output=True, text=True, timeout=120)
-        if migrate.returncode != 0:
-            raise RuntimeError(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+        migrate(self.env())
         sandbox = self.procs.start("sandbox", [PYTHON, "run.py", "sandbox"], self.env())
         wait_http(sandbox, f"http://127.0.0.1:{self.sandbox_port}/sandbox/state", timeout=30)
 
@@ -656,16 +455,6 @@ class Bench:
         say("")
         say(f"logs of every process: {self.log_dir}")
         return 0 if all(passed for _, _, passed in targets) else 1
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from handlers.guide_rotation import adds_today, routed_guides
 from handlers.tags import TagRef, resolve_tags
 from models.channels import Channel, ChannelKind
 
@@ -132,8 +133,10 @@ async def create_channel(spec: ChannelSpec, wecom: WeComClient) -> Channel:
     if await Channel.filter(state=state).exists():
         raise ChannelInputError("state", f"{state!r} is taken")
     guides = list(dict.fromkeys(spec.guides))
+    # Always a multi-member way: a channel's guides can change from one to a pool.
     created = await wecom.contact_way.add(
-        state=state, users=guides, skip_verify=spec.skip_verify, remark=spec.name[:30]
+        state=state, users=guides, skip_verify=spec.skip_verify, remark=spec.name[:30],
+        multi=True,
     )
     try:
         return await _store_new(spec, state, created.config_id, created.qr_code, guides, tag_ids)
@@ -174,16 +177,17 @@ async def update_channel(channel: Channel, spec: ChannelSpec, wecom: WeComClient
     if spec.state != channel.state:
         raise ChannelInputError("state", "a channel's state never changes (printed QRs use it)")
     tag_ids = await _validate(spec, wecom)
-    guides = list(dict.fromkeys(spec.guides))
-    routed = [g for g in channel.current_guides if g in guides] or guides
-    if channel.config_id and (routed != channel.current_guides
-                              or spec.skip_verify != channel.skip_verify
-                              or spec.name != channel.name):
+    before = (list(channel.current_guides), channel.skip_verify, channel.name)
+    channel.update_from_dict({
+        "guides": list(dict.fromkeys(spec.guides)), "daily_caps": spec.daily_caps,
+        "backup_guide": spec.backup_guide,
+    })
+    routed = routed_guides(channel, await adds_today(channel, datetime.now(UTC)))
+    if channel.config_id and (routed, spec.skip_verify, spec.name) != before:
         await wecom.contact_way.update(channel.config_id, users=routed,
                                        skip_verify=spec.skip_verify, remark=spec.name[:30])
     channel.update_from_dict({
-        "name": spec.name, "kind": spec.kind, "guides": guides, "current_guides": routed,
-        "daily_caps": spec.daily_caps, "backup_guide": spec.backup_guide,
+        "name": spec.name, "kind": spec.kind, "current_guides": routed,
         "skip_verify": spec.skip_verify, "tag_ids": tag_ids, "welcome_text": spec.welcome_text,
         "welcome_attachments": spec.welcome_attachments,
         "remark_template": spec.remark_template, "active_from": spec.active_from,

@@ -20,6 +20,7 @@ from handlers.tags import sync_corp_tags
 from handlers.welcome import guide_name, render, send_welcome
 from models.channels import Attribution, Channel
 from models.contacts import FollowRelation, FollowStatus
+from models.tags import Tag, TagRule
 
 if TYPE_CHECKING:
     from bot.events import ExternalContactChange
@@ -44,8 +45,12 @@ async def on_contact_added(event: ExternalContactChange, wecom: WeComClient) -> 
     relation = await contacts.store_contact(event, detail)
     await contacts.mark_added(event, relation)
     await attribute(event, channel, at)
-    if active and relation.status == FollowStatus.ACTIVE:
-        await apply_tags(event, channel, relation, wecom)
+    if relation.status != FollowStatus.ACTIVE:
+        return  # a newer event removed the relation meanwhile
+    wanted = list(channel.tag_ids) if active else []
+    wanted += await rule_tags(channel, relation, detail.contact.type if detail else None)
+    await apply_tags(event, list(dict.fromkeys(wanted)), relation, wecom)
+    if active:
         await apply_remark(event, channel, relation, values, wecom)
 
 
@@ -76,21 +81,37 @@ async def attribute(event: ExternalContactChange, channel: Channel, at: datetime
              channel.id, event.external_user_id, event.user_id, not earlier)
 
 
+async def rule_tags(
+    channel: Channel, relation: FollowRelation, customer_type: int | None
+) -> list[str]:
+    """Tags of the tag rules this add matches (empty conditions match everything)."""
+    tags: list[str] = []
+    for rule in await TagRule.all().order_by("id"):
+        if rule.channel_kind and rule.channel_kind != channel.kind:
+            continue
+        if rule.state_prefix and not relation.state.startswith(rule.state_prefix):
+            continue
+        if rule.add_way is not None and rule.add_way != relation.add_way:
+            continue
+        if rule.customer_type is not None and rule.customer_type != customer_type:
+            continue
+        tags.extend(rule.tag_ids)
+    return tags
+
+
 async def apply_tags(
-    event: ExternalContactChange, channel: Channel, relation: FollowRelation,
+    event: ExternalContactChange, tag_ids: list[str], relation: FollowRelation,
     wecom: WeComClient,
 ) -> None:
     from bot.wecom import InvalidTag, NoRelationship
 
-    wanted = [t for t in channel.tag_ids if t not in relation.tag_ids]
+    wanted = [t for t in tag_ids if t not in relation.tag_ids]
     if not wanted:
         return
     try:
         await wecom.corp_tag.mark(event.user_id, event.external_user_id, add=wanted)
     except InvalidTag:
         # A tag was deleted in the console: refresh the mirror and keep what still exists.
-        from models.tags import Tag
-
         await sync_corp_tags(wecom)
         wanted = [row["tag_id"] for row in await Tag.filter(tag_id__in=wanted).values("tag_id")]
         if not wanted:

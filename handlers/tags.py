@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
-from models.tags import Tag, TagGroup
+from models.tags import Tag, TagGroup, TagRule
 
 if TYPE_CHECKING:
     from bot.events import ExternalTagChange
@@ -156,3 +156,22 @@ async def tag_listing() -> list[dict[str, Any]]:
 async def names_of(tag_ids: Sequence[str]) -> dict[str, TagRef]:
     tags = await Tag.filter(tag_id__in=list(tag_ids)).prefetch_related("group")
     return {t.tag_id: TagRef(t.group.name, t.name) for t in tags}
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    name: str
+    tags: list[TagRef]
+    channel_kind: str = ""
+    state_prefix: str = ""
+    add_way: int | None = None
+    customer_type: int | None = None
+
+
+async def create_rule(spec: RuleSpec, wecom: WeComClient, *, create_missing: bool) -> TagRule:
+    """A tag rule; its tags are resolved (or created) now, like a channel's."""
+    tag_ids = await resolve_tags(spec.tags, wecom, create_missing=create_missing)
+    return await TagRule.create(
+        name=spec.name, channel_kind=spec.channel_kind, state_prefix=spec.state_prefix,
+        add_way=spec.add_way, customer_type=spec.customer_type, tag_ids=tag_ids,
+    )

@@ -35,3 +35,21 @@ class Tag(Model):
 
     class Meta:
         table = "tag"
+
+
+class TagRule(Model):
+    """Tags every matching new contact gets, whatever the channel: e.g. all adds through
+    live rooms get "直播客户", all WeCom-user customers get "企业客户". Empty conditions
+    match everything."""
+
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=64)
+    channel_kind = fields.CharField(max_length=16, default="")
+    state_prefix = fields.CharField(max_length=30, default="")
+    add_way = fields.IntField(null=True)
+    customer_type = fields.SmallIntField(null=True)  # 1 WeChat user, 2 WeCom user
+    tag_ids: fields.Field[list[str]] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tag_rule"

@@ -85,8 +85,8 @@ class FollowRelation:
 
 
 class Contacts:
-    """Staff, customers and relations, indexed both ways (by staff and by customer) with
-    insertion order kept, so API listings and paging are deterministic."""
+    """Staff, customers and relations, indexed by staff, by customer (insertion order
+    kept, so API listings and paging are deterministic) and by corp tag."""
 
     def __init__(self) -> None:
         self.staff: dict[str, Staff] = {}

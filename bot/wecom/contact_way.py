@@ -59,11 +59,14 @@ class ContactWay(ApiArea):
     """「联系我」 APIs. Every method needs the customer-contact secret."""
 
     async def add(
-        self, *, state: str, users: Sequence[str], skip_verify: bool = True, remark: str = ""
+        self, *, state: str, users: Sequence[str], skip_verify: bool = True, remark: str = "",
+        multi: bool | None = None,
     ) -> ContactWayCreated:
         """A QR code adding customers to `users` (1 to 100 members with customer
-        contact): type 1 for one member, else type 2. `state` (≤ 30 chars) comes back
-        in the add event and in follow_user.state; `remark` ≤ 30 chars.
+        contact): type 1 for one member, else type 2; `multi=True` makes it type 2 even
+        for one member, so its member list can grow later (a type never changes).
+        `state` (≤ 30 chars) comes back in the add event and in follow_user.state;
+        `remark` ≤ 30 chars.
 
         WeCom doc: /document/path/92228 (配置客户联系「联系我」方式; wecom-protocol.md
         §3.5), `POST externalcontact/add_contact_way`. Secret: customer contact.
@@ -71,7 +74,8 @@ class ContactWay(ApiArea):
         if not users:
             raise ValueError("users: at least one member")
         body: dict[str, Any] = {
-            "type": SINGLE if len(users) == 1 else MULTI, "scene": QR_CODE,
+            "type": MULTI if multi or (multi is None and len(users) > 1) else SINGLE,
+            "scene": QR_CODE,
             "skip_verify": skip_verify, "state": state, "user": list(users),
         }
         if remark:

@@ -8,6 +8,7 @@ from bot.runtime import open_runtime
 from bot.settings import Settings
 from handlers.contact_sync import sync_contacts
 from models.contacts import Customer, FollowRelation, SyncCheckpoint
+from models.tags import Tag
 from tests.apphost import run_cli
 from tests.sandbox_fixtures import SandboxConsole
 
@@ -62,3 +63,13 @@ async def test_an_interrupted_sync_resumes_where_it_stopped(
     calls = (await sandbox.calls(BATCH))["calls"]
     assert len(calls) == 4
     assert len((await sandbox.calls("externalcontact/get_follow_user_list"))["calls"]) == 1
+
+
+async def test_cli_syncs_the_corp_tag_mirror(settings: Settings, sandbox: SandboxConsole) -> None:
+    await sandbox.tag_event("create", tag_type="tag_group", name="会员等级", tags=["金卡", "银卡"],
+                            wait=False)
+    code, out = await run_cli(settings, "sync", "tags")
+    assert code == 0, out
+    assert "synced 2 corp tags" in out
+    async with open_runtime(settings):
+        assert sorted(await Tag.all().values_list("name", flat=True)) == ["金卡", "银卡"]

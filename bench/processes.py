@@ -1,0 +1,256 @@
+"""Process and store plumbing shared by the benchmarks (bench/callback_ingest.py,
+bench/onboarding.py): starting and stopping `run.py` processes, waiting for them to
+answer, and the benchmark's own PostgreSQL database and Redis db.
+
+Every process runs in its own session (a Ctrl-C in the terminal reaches only the
+benchmark, which then stops them in order); `Processes.stop_all` is called from the
+benchmarks' `finally`.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_json(method: str, url: str, body: Any = None, timeout: float = 30.0,
+              headers: dict[str, str] | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json",
+                                              **(headers or {})})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+# --- processes -------------------------------------------------------------------------
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Processes:
+    """Every process the benchmark starts, each in its own session (so a Ctrl-C in the
+    terminal reaches only the benchmark, which then stops them in order)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.running: list[Proc] = []
+
+    def start(self, name: str, cmd: list[str], env: dict[str, str]) -> Proc:
+        log_path = self.log_dir / f"{name}.log"
+        with open(log_path, "ab") as log:
+            popen = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        proc = Proc(name, popen, log_path)
+        self.running.append(proc)
+        return proc
+
+    def stop(self, proc: Proc, timeout: float = 10.0) -> None:
+        """SIGINT (graceful for aiohttp, the worker and gunicorn), then SIGTERM, then
+        SIGKILL, each after a wait."""
+        for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0),
+                          (signal.SIGKILL, 5.0)):
+            if not proc.alive():
+                break
+            try:
+                proc.popen.send_signal(sig)
+                proc.popen.wait(wait)
+            except subprocess.TimeoutExpired:
+                say(f"  ! {proc.name} (pid {proc.popen.pid}) still running after "
+                    f"{signal.Signals(sig).name}")
+            except ProcessLookupError:
+                break
+        if proc in self.running:
+            self.running.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in reversed(list(self.running)):
+            try:
+                self.stop(proc)
+            except Exception as exc:  # keep stopping the others
+                say(f"  ! could not stop {proc.name} (pid {proc.popen.pid}): {exc}")
+
+
+def wait_http(proc: Proc, url: str, timeout: float = 30.0, want: int = 200) -> None:
+    """Wait until `url` answers `want`; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited ({proc.popen.returncode}):\n{proc.log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == want:
+                    return
+                last = f"status {response.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"status {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise RuntimeError(f"{proc.name} not ready at {url} after {timeout}s ({last}):\n"
+                       f"{proc.log_tail()}")
+
+
+def migrate(env: dict[str, str]) -> None:
+    """`run.py migrate` with the benchmark's environment."""
+    done = subprocess.run([PYTHON, "run.py", "migrate"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"migrate failed:\n{done.stdout}{done.stderr}")
+
+
+# --- database and Redis --------------------------------------------------------------
+
+class Stores:
+    """The benchmark's own PostgreSQL database and Redis db (never the tests')."""
+
+    def __init__(self, database_url: str, redis_url: str) -> None:
+        self.database_url = database_url
+        self.redis_url = redis_url
+        db_name = urlsplit(database_url).path.lstrip("/")
+        if not db_name or db_name == "test":
+            raise SystemExit(f"refusing database {db_name!r}: use a database of its own")
+        self.db_name = db_name
+
+    def _admin_url(self) -> str:
+        parts = urlsplit(self.database_url)
+        return parts._replace(path="/postgres").geturl()
+
+    async def _pg(self, url: str | None = None) -> Any:
+        import asyncpg
+
+        try:
+            return await asyncpg.connect(url or self.database_url, timeout=10)
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            raise RuntimeError(
+                f"PostgreSQL at {urlsplit(self.database_url).netloc or 'localhost'} not usable "
+                f"({type(exc).__name__}: {exc}); the benchmark needs a running PostgreSQL "
+                "(--database-url)") from None
+
+    async def recreate(self) -> None:
+        """Create the database if missing; drop and recreate its schema."""
+        admin = await self._pg(self._admin_url())
+        try:
+            exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1",
+                                          self.db_name)
+            if not exists:
+                await admin.execute(f'CREATE DATABASE "{self.db_name}"')
+        finally:
+            await admin.close()
+        conn = await self._pg()
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+
+    async def truncate(self) -> None:
+        conn = await self._pg()
+        try:
+            rows = await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'tortoise_migrations'")
+            tables = ", ".join(f'"{r["tablename"]}"' for r in rows)
+            if tables:
+                await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        finally:
+            await conn.close()
+
+    async def flush_redis(self) -> None:
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
+        client = Redis.from_url(self.redis_url)
+        try:
+            await client.flushdb()
+        except (RedisError, OSError) as exc:
+            raise RuntimeError(f"Redis at {self.redis_url} not usable ({exc}); the benchmark "
+                               "needs a running Redis (--redis-url)") from None
+        finally:
+            await client.aclose()
+
+    async def reset(self) -> None:
+        await self.truncate()
+        await self.flush_redis()
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        conn = await self._pg()
+        try:
+            return [dict(row) for row in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    async def inbox_counts(self) -> dict[str, int]:
+        conn = await self._pg()
+        try:
+            row = await conn.fetchrow(
+                "SELECT count(*) AS rows, count(DISTINCT dedupe_key) AS keys,"
+                " count(*) FILTER (WHERE status = 'done') AS done,"
+                " count(*) FILTER (WHERE status = 'failed') AS failed,"
+                " count(*) FILTER (WHERE status = 'pending') AS pending,"
+                " count(*) FILTER (WHERE status = 'processing') AS processing,"
+                " count(*) FILTER (WHERE attempts <> 1) AS attempts_not_1,"
+                " coalesce(max(attempts), 0) AS max_attempts FROM inbox_event")
+            customers = await conn.fetchval("SELECT count(*) FROM customer")
+            follows = await conn.fetchval("SELECT count(*) FROM follow_relation")
+            return {**dict(row), "customers": customers, "follow_relations": follows}
+        finally:
+            await conn.close()
+
+    async def done_count(self) -> tuple[int, int]:
+        conn = await self._pg()
+        try:
+            row = await conn.fetchrow(
+                "SELECT count(*) FILTER (WHERE status = 'done') AS done,"
+                " count(*) FILTER (WHERE status = 'failed') AS failed FROM inbox_event")
+            return int(row["done"]), int(row["failed"])
+        finally:
+            await conn.close()
