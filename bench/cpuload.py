@@ -37,6 +37,13 @@ def _processes() -> dict[int, tuple[str, int, int]]:
     return found
 
 
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """name → CPU seconds (user + system) used so far by each named process."""
+    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found = _processes()
+    return {name: found[pid][2] / hz for name, pid in pids.items() if pid in found}
+
+
 @dataclass
 class CpuShare:
     seconds: float

@@ -3,7 +3,7 @@ and whether any WelcomeCode (valid 20 s) runs out, at a sustained add rate and i
 burst, with every WeCom API call answered after 50 ms.
 
     .venv/bin/python bench/onboarding.py [--quick] [--rate 200] [--duration 60]
-                                         [--burst 2000] [--workers 2] [--profile]
+                                         [--burst 2000] [--workers 3] [--profile]
 
 Production layout, each its own process on 127.0.0.1: `run.py sandbox` (the WeCom
 sandbox, latency 0.05 s on every /cgi-bin/ API), `run.py serve` (PostgreSQL + Redis)
@@ -55,7 +55,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import loadgen  # noqa: E402
-from bench.cpuload import CpuShare, CpuWatch  # noqa: E402
+from bench.cpuload import CpuShare, CpuWatch, cpu_seconds  # noqa: E402
 from bench.processes import (  # noqa: E402
     PYTHON,
     Proc,
@@ -103,6 +103,7 @@ class Phase:
     started: float = 0.0  # epoch
     sent_last: float = 0.0  # epoch, last scan answered
     cpu: CpuShare | None = None
+    per_process: dict[str, float] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     checks: list[tuple[str, bool]] = field(default_factory=list)
 
@@ -147,8 +148,11 @@ class OnboardingBench:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
+        url = self.args.database_url
+        if self.args.pool_size:
+            url += ("&" if "?" in url else "?") + f"maxsize={self.args.pool_size}"
         env.update({
-            "SCRM__DATABASE__URL": self.args.database_url,
+            "SCRM__DATABASE__URL": url,
             "SCRM__REDIS__URL": self.args.redis_url,
             "SCRM__SANDBOX__ENABLED": "false",
             "SCRM__SANDBOX__PORT": str(self.sandbox_port),
@@ -214,7 +218,11 @@ class OnboardingBench:
         how = (f"{phase.rate:,.0f}/s open loop" if phase.rate else
                f"as fast as the console answers ({self.args.connections} connections)")
         say(f"{phase.name}: {phase.adds:,} scans, {how} ...")
-        profiling = self.start_profiles(phase) if self.args.profile and phase.rate else []
+        profiling = (self.start_profiles(phase)
+                     if self.args.profile and phase.prefix != "W" else [])
+        pids = {p.name: p.popen.pid for p in self.procs.running
+                if not p.name.startswith("py-spy")}
+        before = cpu_seconds(pids)
         watch = CpuWatch()
         phase.started = time.time()
         if phase.rate:
@@ -229,9 +237,14 @@ class OnboardingBench:
                if s.p50_ms is not None else "") + f"; statuses {dict(s.statuses)}")
         self.wait_done(expected_total, phase)
         phase.cpu = watch.stop()
-        say(f"  {phase.cpu.describe()}")
+        after = cpu_seconds(pids)
+        phase.per_process = {name: (after[name] - before[name]) / phase.cpu.seconds
+                             for name in after if name in before}
+        say(f"  {phase.cpu.describe()}; cores per process: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in phase.per_process.items()))
         for proc, _ in profiling:
             proc.popen.wait(timeout=self.args.duration + 60)
+            self.procs.stop(proc)
         self.collect(phase)
 
     def wait_done(self, expected: int, phase: Phase) -> None:
@@ -259,11 +272,12 @@ class OnboardingBench:
             say("  (--profile: py-spy not installed in the venv; skipped)")
             return []
         started = []
-        seconds = max(1, int((phase.adds / (phase.rate or 1)) * 0.8))
+        # The steady phase while it runs; the burst for its first seconds (the welcomes).
+        seconds = max(1, int(phase.adds / phase.rate * 0.8) if phase.rate else 4)
         for proc in list(self.procs.running):
             if proc.name.startswith("py-spy"):
                 continue
-            out = self.log_dir / f"profile-{proc.name}.txt"
+            out = self.log_dir / f"profile-{phase.prefix}-{proc.name}.txt"
             cmd = [str(spy), "record", "--pid", str(proc.popen.pid), "--duration",
                    str(seconds), "--rate", "200", "--format", "raw", "--output", str(out),
                    "--nonblocking"]
@@ -278,6 +292,7 @@ class OnboardingBench:
         deliveries = http_json("GET", f"{self.sandbox}/sandbox/deliveries",
                                timeout=120)["deliveries"]
         delivered_at: dict[str, float] = {}
+        ack_ms: list[float] = []
         outcomes: Counter[str] = Counter()
         redelivered = 0
         for d in deliveries:
@@ -288,6 +303,7 @@ class OnboardingBench:
             redelivered += max(0, len(d["attempts"]) - 1)
             if d["attempts"]:
                 delivered_at.setdefault(m.group(1), d["attempts"][0]["at"])
+                ack_ms.append(d["attempts"][0]["latency_ms"])
         sent = http_json("GET", f"{self.sandbox}/sandbox/welcome_messages",
                          timeout=120)["welcome_messages"]
         welcomed: dict[str, float] = {}
@@ -371,13 +387,15 @@ class OnboardingBench:
             "expired_41050": expired_41050, "send_errors": dict(send_errors),
             "by_status": dict(by_status), "inbox_status": dict(statuses),
             "deliveries": dict(outcomes), "redelivered": redelivered,
+            "ack_p99_ms": pct(ack_ms, 99),
             "welcome_drain": None if last_welcome is None else last_welcome - phase.sent_last,
             "done_drain": None if last_done is None else last_done - phase.sent_last,
             "welcome_rate": (len(welcomed) / (last_welcome - phase.started)
                              if last_welcome and last_welcome > phase.started else None),
         }
         phase.checks = [
-            (f"every scan answered 200 ({s.ok if s else 0:,}/{n:,})", bool(s) and s.ok == n),
+            (f"every scan answered 200 ({s.ok if s else 0:,}/{n:,})",
+             s is not None and s.ok == n),
             (f"every callback delivered, none re-delivered ({dict(outcomes)}, "
              f"{redelivered} re-deliveries)", outcomes.get("delivered", 0) == n
              and redelivered == 0),
@@ -401,6 +419,8 @@ class OnboardingBench:
         say(f"  welcome outcomes {dict(by_status)}; expired codes {expired} (41050 answers "
             f"{expired_41050}, never welcomed {missing}); send_welcome_msg errors "
             f"{dict(send_errors) or 'none'}")
+        say(f"  callbacks acknowledged by serve: p99 {f['ack_p99_ms'] or 0:.1f} ms; welcomes "
+            f"{f['welcome_rate'] or 0:,.0f}/s from the first scan to the last welcome")
         say(f"  last welcome {fmt_s(f['welcome_drain'])} and onboarding backlog drained "
             f"(all events done) {fmt_s(f['done_drain'])} after the last scan; receipt → done "
             f"p50 {fmt_s(f['done_p50'])}, p99 {fmt_s(f['done_p99'])}")
@@ -452,7 +472,7 @@ class OnboardingBench:
         for flag, value, default in (("--rate", args.rate, 200.0),
                                      ("--duration", args.duration, 60.0),
                                      ("--burst", args.burst, 2000),
-                                     ("--workers", args.workers, 2)):
+                                     ("--workers", args.workers, 3)):
             if value != default and not args.quick:
                 command += f" {flag} {value:g}"
         lines = [
@@ -496,13 +516,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=60.0,
                    help="seconds of the steady phase (default 60)")
     p.add_argument("--burst", type=int, default=2000, help="adds in the burst (default 2000)")
-    p.add_argument("--workers", type=int, default=2, help="run.py worker processes (default 2)")
+    p.add_argument("--workers", type=int, default=3,
+                   help="run.py worker processes (default 3: on 2 cores each worker's event "
+                        "loop is a serial bottleneck in a burst; 3 measured best of 1-4)")
     p.add_argument("--quick", action="store_true", help="smoke run: --duration 10 --burst 500")
     p.add_argument("--guides", type=int, default=20, help="guides of the channel (default 20)")
     p.add_argument("--connections", type=int, default=32,
                    help="concurrent console requests in the burst (default 32)")
     p.add_argument("--concurrency", type=int, default=0,
                    help="workers' queue.concurrency per lane (default: settings)")
+    p.add_argument("--pool-size", type=int, default=0,
+                   help="PostgreSQL connections per serve/worker process (tortoise's "
+                        "maxsize; default: tortoise's 5)")
     p.add_argument("--rate-limit", type=int, default=1_000_000,
                    help="workers' wecom.rate_limit_per_minute (default 1000000)")
     p.add_argument("--drain-timeout", type=float, default=180.0,

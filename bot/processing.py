@@ -4,16 +4,28 @@ mark failed, sweep up what a dead worker left behind.
 The queue may deliver an id twice (a redelivered stream message, a sweep racing the
 original enqueue); the claim is a conditional UPDATE, so only one worker runs an event
 at a time and a finished event is never run again.
+
+Welcome first: the urgent lane's processor holds a slot for an event only until its
+handler says the welcome is out (handlers.welcome.AFTER_WELCOME); the rest of that
+handler, and every event of the normal lane, then waits while any urgent event of this
+process waits for a slot (`UrgentFirst`). Under a burst the process spends itself on
+welcomes, whose codes die after 20 s, and catches up on the rest after; at a rate the
+slots absorb, nothing waits.
+
+Claims and `done` marks are group-committed per process: the ones that come while a
+statement is in flight go together in the next one (`UPDATE … WHERE id IN (…)`), so
+under load an event costs a fraction of a statement for each instead of one. An event
+is claimed only once it has a processing slot, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tortoise import connections
 from tortoise.expressions import Q
@@ -21,12 +33,17 @@ from tortoise.expressions import Q
 from bot.events import parse_event
 from bot.settings import QueueSettings
 from handlers.dispatch import handler_for
+from handlers.welcome import AFTER_WELCOME
 from models.events import EventStatus, InboxEvent
 from models.upsert import placeholders
 
 log = logging.getLogger("scrm.worker")
 
 Clock = Callable[[], datetime]
+K = TypeVar("K")
+R = TypeVar("R")
+
+MAX_GROUP = 200  # ids per grouped statement
 
 
 def utcnow() -> datetime:
@@ -44,6 +61,100 @@ class Claimed:
     attempts: int
 
 
+class GroupCommit(Generic[K, R]):
+    """`await group(key)`: runs `run(keys)` for every key that came while the previous
+    run was in flight, one run at a time; each caller gets its key's result (None when
+    `run` answered nothing for it) or the run's exception."""
+
+    def __init__(self, run: Callable[[list[K]], Awaitable[dict[K, R]]]) -> None:
+        self._run = run
+        self._waiting: list[tuple[K, asyncio.Future[R | None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __call__(self, key: K) -> R | None:
+        future: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((key, future))
+        if self._task is None:
+            self._task = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[:MAX_GROUP]
+                del self._waiting[:MAX_GROUP]
+                try:
+                    results = await self._run(list(dict.fromkeys(k for k, _ in batch)))
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for key, future in batch:
+                    if not future.done():
+                        future.set_result(results.pop(key, None))
+        finally:
+            self._task = None
+
+
+def _id_list(dialect: str, start: int, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """`id = ANY($n)` with one array parameter on PostgreSQL (one statement text for any
+    count), `id IN (?, …)` on SQLite."""
+    if dialect == "postgres":
+        return f"id = ANY(${start + 1}::bigint[])", [list(ids)]
+    return f"id IN ({', '.join('?' for _ in ids)})", list(ids)
+
+
+class UrgentFirst:
+    """Per process: how many urgent events wait for a slot; `turn()` returns when none
+    does."""
+
+    def __init__(self) -> None:
+        self._waiting = 0
+        self._clear = asyncio.Event()
+        self._clear.set()
+
+    async def slot(self, slots: asyncio.Semaphore) -> None:
+        """Take an urgent slot, counted as waiting meanwhile."""
+        if not slots.locked():
+            await slots.acquire()
+            return
+        self._waiting += 1
+        self._clear.clear()
+        try:
+            await slots.acquire()
+        finally:
+            self._waiting -= 1
+            if self._waiting == 0:
+                self._clear.set()
+
+    async def turn(self) -> None:
+        await self._clear.wait()
+
+
+class _Held:
+    """The slot one event holds: urgent until its welcome is out, then a rest slot."""
+
+    def __init__(self, processor: EventProcessor) -> None:
+        self._processor = processor
+        self._semaphore: asyncio.Semaphore | None = processor._slots
+
+    async def to_rest(self) -> None:
+        p = self._processor
+        if self._semaphore is not p._slots:
+            return
+        p._slots.release()
+        self._semaphore = None
+        await p._priority.turn()
+        await p._rest.acquire()
+        self._semaphore = p._rest
+
+    def release(self) -> None:
+        if self._semaphore is not None:
+            self._semaphore.release()
+            self._semaphore = None
+
+
 class EventProcessor:
     def __init__(
         self,
@@ -52,19 +163,35 @@ class EventProcessor:
         *,
         clock: Clock = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        urgent: bool = False,
+        priority: UrgentFirst | None = None,
     ) -> None:
         self._queue = queue
         self._wecom = wecom
         self._clock = clock
         self._sleep = sleep
+        self._urgent = urgent
+        self._priority = priority or UrgentFirst()
         self._slots = asyncio.Semaphore(queue.concurrency)
+        # Urgent events past their welcome: more of them may run than slots, since they
+        # wait mostly on WeCom; the bound keeps a burst from opening unbounded work.
+        self._rest = asyncio.Semaphore(4 * queue.concurrency)
+        self._claims: GroupCommit[int, Claimed] = GroupCommit(self._claim_all)
+        self._dones: GroupCommit[int, bool] = GroupCommit(self._done_all)
 
     async def process_many(self, ids: list[int]) -> None:
         await asyncio.gather(*(self.process(event_id) for event_id in ids))
 
     async def process(self, event_id: int) -> None:
         """Run one event to done or failed; return early if someone else has it."""
-        async with self._slots:
+        if self._urgent:
+            await self._priority.slot(self._slots)
+        else:
+            await self._priority.turn()
+            await self._slots.acquire()
+        held = _Held(self)
+        hook = AFTER_WELCOME.set(held.to_rest if self._urgent else None)
+        try:
             while True:
                 row = await self._claim(event_id)
                 if row is None:
@@ -73,23 +200,48 @@ class EventProcessor:
                 if delay is None:
                     return
                 await self._sleep(delay)
+        finally:
+            AFTER_WELCOME.reset(hook)
+            held.release()
 
     async def _claim(self, event_id: int) -> Claimed | None:
-        """Take the event for one attempt, in one statement (UPDATE … RETURNING)."""
+        """Take the event for one attempt (grouped with other claims: `_claim_all`)."""
+        return await self._claims(event_id)
+
+    async def _claim_all(self, ids: list[int]) -> dict[int, Claimed]:
+        """Take the events that are free for one attempt each, in one statement
+        (UPDATE … RETURNING): pending, or processing with an expired lease."""
         now = self._clock()
         lease = now + timedelta(seconds=self._queue.lease_seconds)
         conn = connections.get("default")
-        p = placeholders(conn.capabilities.dialect, 0, 6)
+        dialect = conn.capabilities.dialect
+        p = placeholders(dialect, 0, 2)
+        which, id_params = _id_list(dialect, 2, ids)
+        q = placeholders(dialect, 2 + len(id_params), 3)
         stamp = InboxEvent._meta.fields_map["lease_until"].to_db_value
         rows = await conn.execute_query_dict(
             f"UPDATE inbox_event SET status = {p[0]}, lease_until = {p[1]}, "
-            f"attempts = attempts + 1 WHERE id = {p[2]} AND (status = {p[3]} "
-            f"OR (status = {p[4]} AND lease_until <= {p[5]})) "
+            f"attempts = attempts + 1 WHERE {which} AND (status = {q[0]} "
+            f"OR (status = {q[1]} AND lease_until <= {q[2]})) "
             "RETURNING id, event, change_type, payload, attempts",
-            [EventStatus.PROCESSING.value, stamp(lease, InboxEvent), event_id,
+            [EventStatus.PROCESSING.value, stamp(lease, InboxEvent), *id_params,
              EventStatus.PENDING.value, EventStatus.PROCESSING.value, stamp(now, InboxEvent)],
         )
-        return Claimed(**rows[0]) if rows else None
+        return {int(row["id"]): Claimed(**row) for row in rows}
+
+    async def _done_all(self, ids: list[int]) -> dict[int, bool]:
+        """Mark events done, in one statement."""
+        conn = connections.get("default")
+        dialect = conn.capabilities.dialect
+        p = placeholders(dialect, 0, 2)
+        which, id_params = _id_list(dialect, 2, ids)
+        stamp = InboxEvent._meta.fields_map["processed_at"].to_db_value
+        await conn.execute_query(
+            f"UPDATE inbox_event SET status = {p[0]}, lease_until = NULL, "
+            f"processed_at = {p[1]}, last_error = NULL WHERE {which}",
+            [EventStatus.DONE.value, stamp(self._clock(), InboxEvent), *id_params],
+        )
+        return {}
 
     async def _run(self, row: Claimed) -> float | None:
         """Run the handler; return the backoff before the next attempt, or None when
@@ -124,6 +276,9 @@ class EventProcessor:
         return None
 
     async def _finish(self, row: Claimed, status: EventStatus, error: str | None) -> None:
+        if status == EventStatus.DONE:
+            await self._dones(row.id)
+            return
         await InboxEvent.filter(id=row.id).update(
             status=status, lease_until=None, processed_at=self._clock(), last_error=error
         )

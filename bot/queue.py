@@ -16,7 +16,7 @@ from taskiq.acks import AcknowledgeType
 from taskiq.api.receiver import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
-from bot.processing import EventProcessor, stranded_event_ids, utcnow
+from bot.processing import EventProcessor, UrgentFirst, stranded_event_ids, utcnow
 from bot.settings import QueueSettings, Settings
 
 log = logging.getLogger("scrm.queue")
@@ -46,8 +46,12 @@ class Lanes:
         return iter((self.normal, self.urgent))
 
     async def startup(self, settings: Settings, wecom: Any) -> None:
-        for broker in self:
-            broker.state.processor = EventProcessor(settings.queue, wecom)
+        # One priority per process: the normal lane, and the rest of urgent events'
+        # work, wait while urgent events wait for a slot.
+        priority = UrgentFirst()
+        for urgent, broker in ((False, self.normal), (True, self.urgent)):
+            broker.state.processor = EventProcessor(settings.queue, wecom, urgent=urgent,
+                                                    priority=priority)
             await broker.startup()
 
     async def shutdown(self) -> None:
@@ -122,10 +126,17 @@ async def sweep_forever(
         await asyncio.sleep(queue.sweep_interval_seconds)
 
 
+# Urgent messages a worker takes at once, per slot: a message stays in flight until the
+# rest of its events' onboarding is done, which no longer holds a slot; taking more keeps
+# later welcomes from waiting in the stream behind that rest.
+URGENT_MESSAGES_PER_SLOT = 4
+
+
 async def run_stream_workers(lanes: Lanes, concurrency: int) -> None:
     """Consume both Redis streams until cancelled (`python run.py worker`)."""
     await asyncio.gather(*(
-        run_receiver_task(broker, max_async_tasks=concurrency,
-                          ack_time=AcknowledgeType.WHEN_EXECUTED, run_startup=False)
-        for broker in lanes
+        run_receiver_task(
+            broker, max_async_tasks=concurrency * (URGENT_MESSAGES_PER_SLOT if urgent else 1),
+            ack_time=AcknowledgeType.WHEN_EXECUTED, run_startup=False)
+        for urgent, broker in ((False, lanes.normal), (True, lanes.urgent))
     ))

@@ -8,10 +8,14 @@ Adds with an unknown or empty state are credited to the default "organic" channe
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from tortoise import connections
 
 from handlers.guide_rotation import adds_today, routed_guides
 from handlers.tags import TagRef, resolve_tags
@@ -26,6 +30,48 @@ MAX_TEXT_BYTES = 4000
 MAX_CONTACT_WAY_USERS = 100
 ORGANIC_STATE = "organic"
 _STATE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+# Every add looks its channel up by state (200 a second at peak): each process keeps what
+# it found this long. Changes made through this process are seen at once (create, edit
+# and delete forget the state); other processes see them within this time.
+CHANNEL_CACHE_SECONDS = 10.0
+
+_V = TypeVar("_V")
+
+
+class LocalCache(Generic[_V]):
+    """A per-process cache with a time to live, kept per database connection (a process
+    that opens another database, e.g. the next test, starts from an empty cache)."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._stores: weakref.WeakKeyDictionary[Any, dict[Any, tuple[float, _V]]] = (
+            weakref.WeakKeyDictionary())
+
+    def _store(self) -> dict[Any, tuple[float, _V]]:
+        conn = connections.get("default")
+        store = self._stores.get(conn)
+        if store is None:
+            store = self._stores[conn] = {}
+        return store
+
+    def get(self, key: Any) -> _V | None:
+        hit = self._store().get(key)
+        if hit is None or hit[0] <= self._clock():
+            return None
+        return hit[1]
+
+    def put(self, key: Any, value: _V) -> _V:
+        self._store()[key] = (self._clock() + self.ttl, value)
+        return value
+
+    def forget(self, key: Any) -> None:
+        self._store().pop(key, None)
+
+
+_channels: LocalCache[Channel] = LocalCache(CHANNEL_CACHE_SECONDS)
+
 
 # What each welcome attachment type must carry (send_welcome_msg, wecom-protocol §3.7).
 _ATTACHMENT_FIELDS: dict[str, tuple[tuple[str, int | None], ...]] = {
@@ -139,7 +185,10 @@ async def create_channel(spec: ChannelSpec, wecom: WeComClient) -> Channel:
         multi=True,
     )
     try:
-        return await _store_new(spec, state, created.config_id, created.qr_code, guides, tag_ids)
+        channel = await _store_new(spec, state, created.config_id, created.qr_code, guides,
+                                   tag_ids)
+        _channels.forget(state)  # adds with this state were organic until now
+        return channel
     except Exception:
         # Not stored: remove the contact way too, or it would live on in WeCom unowned.
         await wecom.contact_way.delete(created.config_id)
@@ -194,6 +243,7 @@ async def update_channel(channel: Channel, spec: ChannelSpec, wecom: WeComClient
         "active_until": spec.active_until,
     })
     await channel.save()
+    _channels.forget(channel.state)
     return channel
 
 
@@ -206,6 +256,7 @@ async def delete_channel(channel: Channel, wecom: WeComClient) -> None:
     channel.deleted_at = datetime.now(UTC)
     channel.config_id = None
     await channel.save()
+    _channels.forget(channel.state)
 
 
 async def default_channel() -> Channel:
@@ -217,12 +268,15 @@ async def default_channel() -> Channel:
 
 
 async def channel_for_state(state: str) -> Channel:
-    """The channel an add with `state` came through, else the organic one."""
+    """The channel an add with `state` came through, else the organic one (cached for
+    CHANNEL_CACHE_SECONDS; read-only for the caller)."""
+    cached = _channels.get(state)
+    if cached is not None:
+        return cached
+    channel = None
     if state and state != ORGANIC_STATE:
         channel = await Channel.get_or_none(state=state, deleted_at=None)
-        if channel is not None:
-            return channel
-    return await default_channel()
+    return _channels.put(state, channel or await default_channel())
 
 
 def is_active(channel: Channel, at: datetime) -> bool:

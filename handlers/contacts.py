@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from models.contacts import Customer, FollowRelation, FollowStatus, TransferFailure
-from models.upsert import upsert
+from models.upsert import upsert, upsert_row
 
 if TYPE_CHECKING:
     from bot.events import ExternalContactChange
@@ -44,9 +44,8 @@ async def upsert_customer(info: ExternalContactInfo) -> int:
     return await upsert(Customer, {"external_userid": info.external_userid}, fields)
 
 
-async def upsert_follow(customer_id: int, follow: FollowUser) -> int:
-    """Store what WeCom says about the relation (the status is left to events)."""
-    fields = {
+def _follow_fields(follow: FollowUser) -> dict[str, Any]:
+    return {
         "remark": follow.remark,
         "description": follow.description,
         "state": follow.state,
@@ -55,8 +54,13 @@ async def upsert_follow(customer_id: int, follow: FollowUser) -> int:
         "added_at": _from_epoch(follow.createtime),
         "tag_ids": list(follow.tag_ids),
     }
+
+
+async def upsert_follow(customer_id: int, follow: FollowUser) -> int:
+    """Store what WeCom says about the relation (the status is left to events)."""
     return await upsert(
-        FollowRelation, {"customer_id": customer_id, "staff_userid": follow.userid}, fields
+        FollowRelation, {"customer_id": customer_id, "staff_userid": follow.userid},
+        _follow_fields(follow),
     )
 
 
@@ -79,10 +83,9 @@ async def _set_status(
 async def _relation_of(external_userid: str, staff_userid: str) -> FollowRelation:
     """The relation row, created bare (no WeCom data) when it does not exist yet."""
     customer_id = await upsert(Customer, {"external_userid": external_userid}, {})
-    relation_id = await upsert(
+    return await upsert_row(
         FollowRelation, {"customer_id": customer_id, "staff_userid": staff_userid}, {}
     )
-    return await FollowRelation.get(id=relation_id)
 
 
 async def fetch_contact(
@@ -104,11 +107,22 @@ async def store_contact(
     event: ExternalContactChange, detail: ContactDetail | None
 ) -> FollowRelation:
     """Store the customer with every follow relation; return the event's relation."""
-    if detail is not None:
-        customer_id = await upsert_customer(detail.contact)
-        for follow in detail.follow_users:
+    if detail is None:
+        return await _relation_of(event.external_user_id, event.user_id)
+    customer_id = await upsert_customer(detail.contact)
+    relation: FollowRelation | None = None
+    for follow in detail.follow_users:
+        if follow.userid == event.user_id:  # the row comes back from its own upsert
+            relation = await upsert_row(
+                FollowRelation, {"customer_id": customer_id, "staff_userid": follow.userid},
+                _follow_fields(follow),
+            )
+        else:
             await upsert_follow(customer_id, follow)
-    return await _relation_of(event.external_user_id, event.user_id)
+    if relation is None:
+        relation = await upsert_row(
+            FollowRelation, {"customer_id": customer_id, "staff_userid": event.user_id}, {})
+    return relation
 
 
 async def mark_added(event: ExternalContactChange, relation: FollowRelation) -> bool:

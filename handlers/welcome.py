@@ -12,13 +12,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from tortoise.exceptions import IntegrityError
-
+from handlers.channels import LocalCache
 from handlers.contacts import event_time
 from models.channels import Channel, Staff, WelcomeMessage, WelcomeStatus
+from models.upsert import find_row, insert_row
 
 if TYPE_CHECKING:
     from bot.events import ExternalContactChange
@@ -33,6 +34,24 @@ RETRY_MARGIN = 1.0
 
 PLACEHOLDERS = ("customer_name", "guide_name", "channel_name")
 
+# Set by the event processor (bot.processing) for each event it runs: awaited once the
+# welcome is out, it lets the rest of the handler go on without holding a slot that
+# other events' welcomes are waiting for, and behind them. Unset (a direct call): no-op.
+AFTER_WELCOME: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
+    "after_welcome", default=None)
+
+
+async def welcome_done() -> None:
+    """The urgent part of this event is over (see AFTER_WELCOME)."""
+    hook = AFTER_WELCOME.get()
+    if hook is not None:
+        await hook()
+
+
+# Guides' names, per process (they are fetched from WeCom once and stored in `staff`).
+GUIDE_NAME_CACHE_SECONDS = 300.0
+_guide_names: LocalCache[str] = LocalCache(GUIDE_NAME_CACHE_SECONDS)
+
 
 def render(template: str, values: Mapping[str, str]) -> str:
     """Fill `{customer_name}`, `{guide_name}`, `{channel_name}`; other braces stay."""
@@ -45,16 +64,19 @@ async def guide_name(userid: str, wecom: WeComClient) -> str:
     """The guide's name from the local cache, fetched from WeCom once."""
     from bot.wecom import WeComError, WeComUnavailable
 
+    cached = _guide_names.get(userid)
+    if cached is not None:
+        return cached
     staff = await Staff.get_or_none(userid=userid)
     if staff is not None and staff.name:
-        return staff.name
+        return _guide_names.put(userid, staff.name)
     try:
         info = await wecom.user.get(userid)
     except (WeComError, WeComUnavailable) as exc:
         log.warning("welcome.guide_name_unknown userid=%s error=%s", userid, exc)
         return ""
     await Staff.update_or_create(userid=userid, defaults={"name": info.name})
-    return info.name
+    return _guide_names.put(userid, info.name) if info.name else info.name
 
 
 def has_welcome(channel: Channel) -> bool:
@@ -74,7 +96,7 @@ async def send_welcome(
     """Send (at most once) and record the welcome for this add."""
     key = {"external_userid": event.external_user_id, "staff_userid": event.user_id,
            "added_at": event_time(event)}
-    done = await WelcomeMessage.get_or_none(**key)
+    done = await find_row(WelcomeMessage, key)
     if done is not None:
         return done
     if not event.welcome_code:
@@ -87,13 +109,12 @@ async def send_welcome(
         text = render(channel.welcome_text, values) if channel.welcome_text else None
         outcome = await _send(event, text, channel.welcome_attachments, wecom, clock, sleep)
     status, errcode, detail, attempts = outcome
-    try:
-        row = await WelcomeMessage.create(
-            channel=channel, welcome_code=event.welcome_code or "", status=status,
-            errcode=errcode, detail=detail, attempts=attempts,
-            finished_at=datetime.now(UTC), **key,
-        )
-    except IntegrityError:
+    row = await insert_row(WelcomeMessage, {
+        "channel_id": channel.id, "welcome_code": event.welcome_code or "", "status": status,
+        "errcode": errcode, "detail": detail, "attempts": attempts,
+        "finished_at": datetime.now(UTC), **key,
+    }, unless=list(key))
+    if row is None:  # recorded meanwhile (cannot happen while the event is claimed)
         return await WelcomeMessage.get(**key)
     log.info("welcome.%s external_userid=%s staff=%s channel=%s attempts=%d%s",
              status.value, event.external_user_id, event.user_id, channel.id, attempts,

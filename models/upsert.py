@@ -8,12 +8,14 @@ field's `to_db_value`, so JSON, enums and datetimes are stored as tortoise store
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
 
 
 def placeholders(dialect: str, start: int, count: int) -> list[str]:
@@ -48,6 +50,21 @@ async def upsert(
 ) -> int:
     """Insert or update the row identified by `keys` (a unique constraint); set
     `values` either way (defaults only on insert); return the row's id."""
+    result = await _upsert(model, keys, values, "id")
+    return int(result[0]["id"])
+
+
+async def upsert_row(
+    model: type[M], keys: Mapping[str, Any], values: Mapping[str, Any]
+) -> M:
+    """`upsert`, returning the whole row as it now is (still one statement)."""
+    result = await _upsert(model, keys, values, "*")
+    return model._init_from_db(**result[0])
+
+
+async def _upsert(
+    model: type[Model], keys: Mapping[str, Any], values: Mapping[str, Any], returning: str
+) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     fields = model._meta.fields_map
     updated_names = list(values)
@@ -70,7 +87,46 @@ async def upsert(
         f"VALUES ({', '.join(placeholders(dialect, 0, len(params)))}) "
         f"ON CONFLICT ({conflict}) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in updated)
-        + " RETURNING id"
+        + f" RETURNING {returning}"
     )
-    result = await conn.execute_query_dict(sql, params)
-    return int(result[0]["id"])
+    return await conn.execute_query_dict(sql, params)
+
+
+async def find_row(model: type[M], keys: Mapping[str, Any]) -> M | None:
+    """The row with these column values (usually a unique key), in one plain SELECT:
+    no query building on the hot path."""
+    fields = model._meta.fields_map
+    conn = connections.get(model._meta.default_connection or "default")
+    names = list(keys)
+    marks = placeholders(conn.capabilities.dialect, 0, len(names))
+    where = " AND ".join(f"{_column(model, n)} = {m}" for n, m in zip(names, marks, strict=True))
+    rows = await conn.execute_query_dict(
+        f'SELECT * FROM "{model._meta.db_table}" WHERE {where} LIMIT 1',
+        [fields[n].to_db_value(keys[n], model) for n in names],
+    )
+    return model._init_from_db(**rows[0]) if rows else None
+
+
+async def insert_row(
+    model: type[M], values: Mapping[str, Any], *, unless: Sequence[str]
+) -> M | None:
+    """Insert the row unless one with the same `unless` columns (a unique constraint)
+    exists: one `INSERT … ON CONFLICT DO NOTHING RETURNING *`. Returns the new row, or
+    None when it existed."""
+    now = datetime.now(UTC)
+    fields = model._meta.fields_map
+    row: dict[str, Any] = dict(values)
+    for stamp in ("created_at", "updated_at"):
+        if stamp in fields:
+            row.setdefault(stamp, now)
+    row = {**_defaults(model, row), **row}
+    names = list(row)
+    conn = connections.get(model._meta.default_connection or "default")
+    marks = placeholders(conn.capabilities.dialect, 0, len(names))
+    rows = await conn.execute_query_dict(
+        f'INSERT INTO "{model._meta.db_table}" ({", ".join(_column(model, n) for n in names)}) '
+        f"VALUES ({', '.join(marks)}) "
+        f"ON CONFLICT ({', '.join(_column(model, n) for n in unless)}) DO NOTHING RETURNING *",
+        [fields[n].to_db_value(row[n], model) for n in names],
+    )
+    return model._init_from_db(**rows[0]) if rows else None

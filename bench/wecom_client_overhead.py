@@ -1,0 +1,78 @@
+"""Per-call overhead of WeComClient (token + rate limiter) against the in-process sandbox.
+
+Usage: .venv/bin/python bench/wecom_client_overhead.py [redis_url]   (the Redis db is
+flushed: give a scratch one, e.g. redis://127.0.0.1:6379/14; none = fakeredis)
+Times N sequential get_follow_user_list calls through the client and N raw aiohttp
+calls with the same token (the HTTP + sandbox cost); overhead = the difference. Also
+counts the Redis commands the client sent (real Redis only, INFO stats).
+"""
+
+import asyncio
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.redis_conn import open_redis  # noqa: E402
+from bot.sandbox import start_sandbox  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from bot.wecom import WeComClient  # noqa: E402
+
+N = 3000
+ROUNDS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def main(redis_url: str) -> None:
+    port = free_port()
+    settings = load_settings(environ={
+        "SCRM__SANDBOX__PORT": str(port), "SCRM__SANDBOX__ENABLED": "true",
+        "SCRM__REDIS__URL": redis_url,
+    })
+    runner = await start_sandbox(settings)
+    redis = open_redis(redis_url)
+    await redis.flushdb()
+    try:
+        async with aiohttp.ClientSession() as session:
+            await session.post(f"{settings.sandbox.base_url}/sandbox/staff",
+                               json={"userid": "zhangsan"})
+            client = WeComClient(session, redis, settings)
+            await client.external_contact.get_follow_user_list()
+            token = await client.transport.tokens.get(settings.wecom.contact_secret)
+            url = f"{settings.sandbox.base_url}/cgi-bin/externalcontact/get_follow_user_list"
+            raw, full = [], []
+            for _ in range(ROUNDS):
+                started = time.perf_counter()
+                for _ in range(N):
+                    async with session.get(url, params={"access_token": token}) as r:
+                        await r.json()
+                raw.append((time.perf_counter() - started) / N * 1e6)
+                before = (await redis.info("stats"))["total_commands_processed"] if redis_url else 0
+                started = time.perf_counter()
+                for _ in range(N):
+                    await client.external_contact.get_follow_user_list()
+                full.append((time.perf_counter() - started) / N * 1e6)
+                after = (await redis.info("stats"))["total_commands_processed"] if redis_url else 0
+            commands = (after - before - 1) / N if redis_url else float("nan")
+            r, f = statistics.median(raw), statistics.median(full)
+            print(f"redis={redis_url or 'fakeredis'} raw_http={r:.0f}us client={f:.0f}us "
+                  f"overhead={f - r:.0f}us redis_commands_per_call={commands:.2f}")
+    finally:
+        await redis.flushdb()
+        await redis.aclose()
+        await runner.cleanup()
+
+
+asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else ""))
