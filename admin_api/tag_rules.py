@@ -14,7 +14,15 @@ from admin_api.errors import InputError, NotFound
 from admin_api.json_body import read_object
 from admin_api.pagination import Page
 from bot.keys import WECOM
-from handlers.tags import MAX_NAME_CHARS, RuleSpec, TagRef, UnknownTags, create_rule, names_of
+from handlers.tags import (
+    MAX_NAME_CHARS,
+    RuleSpec,
+    TagRef,
+    UnknownTags,
+    create_rule,
+    delete_rule,
+    names_of,
+)
 from models.channels import ChannelKind
 from models.tags import TagRule
 
@@ -74,9 +82,8 @@ async def create_rule_route(request: web.Request) -> web.Response:
     return web.json_response(await _as_json(rule), status=201)
 
 
-async def delete_rule(request: web.Request) -> web.Response:
-    deleted = await TagRule.filter(id=int(request.match_info["id"])).delete()
-    if not deleted:
+async def delete_rule_route(request: web.Request) -> web.Response:
+    if not await delete_rule(int(request.match_info["id"])):
         raise NotFound(f"no tag rule {request.match_info['id']}")
     return web.Response(status=204)
 
@@ -84,5 +91,5 @@ async def delete_rule(request: web.Request) -> web.Response:
 routes = [
     web.get("/tag-rules", list_rules),
     web.post("/tag-rules", create_rule_route),
-    web.delete(r"/tag-rules/{id:\d+}", delete_rule),
+    web.delete(r"/tag-rules/{id:\d+}", delete_rule_route),
 ]

@@ -25,12 +25,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from tortoise import connections
 from tortoise.expressions import Q
 
 from bot.events import parse_event
+from bot.group_commit import GroupCommit
 from bot.settings import QueueSettings
 from handlers.dispatch import handler_for
 from handlers.welcome import AFTER_WELCOME
@@ -40,10 +41,6 @@ from models.upsert import placeholders
 log = logging.getLogger("scrm.worker")
 
 Clock = Callable[[], datetime]
-K = TypeVar("K")
-R = TypeVar("R")
-
-MAX_GROUP = 200  # ids per grouped statement
 
 
 def utcnow() -> datetime:
@@ -59,42 +56,6 @@ class Claimed:
     change_type: str
     payload: str
     attempts: int
-
-
-class GroupCommit(Generic[K, R]):
-    """`await group(key)`: runs `run(keys)` for every key that came while the previous
-    run was in flight, one run at a time; each caller gets its key's result (None when
-    `run` answered nothing for it) or the run's exception."""
-
-    def __init__(self, run: Callable[[list[K]], Awaitable[dict[K, R]]]) -> None:
-        self._run = run
-        self._waiting: list[tuple[K, asyncio.Future[R | None]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def __call__(self, key: K) -> R | None:
-        future: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((key, future))
-        if self._task is None:
-            self._task = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        try:
-            while self._waiting:
-                batch = self._waiting[:MAX_GROUP]
-                del self._waiting[:MAX_GROUP]
-                try:
-                    results = await self._run(list(dict.fromkeys(k for k, _ in batch)))
-                except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for key, future in batch:
-                    if not future.done():
-                        future.set_result(results.pop(key, None))
-        finally:
-            self._task = None
 
 
 def _id_list(dialect: str, start: int, ids: Sequence[int]) -> tuple[str, list[Any]]:

@@ -8,16 +8,13 @@ Adds with an unknown or empty state are credited to the default "organic" channe
 from __future__ import annotations
 
 import secrets
-import time
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-from tortoise import connections
+from typing import TYPE_CHECKING, Any
 
 from handlers.guide_rotation import adds_today, routed_guides
+from handlers.local_cache import LocalCache
 from handlers.tags import TagRef, resolve_tags
 from models.channels import Channel, ChannelKind
 
@@ -35,40 +32,6 @@ _STATE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 # it found this long. Changes made through this process are seen at once (create, edit
 # and delete forget the state); other processes see them within this time.
 CHANNEL_CACHE_SECONDS = 10.0
-
-_V = TypeVar("_V")
-
-
-class LocalCache(Generic[_V]):
-    """A per-process cache with a time to live, kept per database connection (a process
-    that opens another database, e.g. the next test, starts from an empty cache)."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._stores: weakref.WeakKeyDictionary[Any, dict[Any, tuple[float, _V]]] = (
-            weakref.WeakKeyDictionary())
-
-    def _store(self) -> dict[Any, tuple[float, _V]]:
-        conn = connections.get("default")
-        store = self._stores.get(conn)
-        if store is None:
-            store = self._stores[conn] = {}
-        return store
-
-    def get(self, key: Any) -> _V | None:
-        hit = self._store().get(key)
-        if hit is None or hit[0] <= self._clock():
-            return None
-        return hit[1]
-
-    def put(self, key: Any, value: _V) -> _V:
-        self._store()[key] = (self._clock() + self.ttl, value)
-        return value
-
-    def forget(self, key: Any) -> None:
-        self._store().pop(key, None)
-
 
 _channels: LocalCache[Channel] = LocalCache(CHANNEL_CACHE_SECONDS)
 

@@ -6,7 +6,7 @@ crediting the channel, marking tags and setting the remark follow. Every step is
 to repeat: a retried event sends no second welcome and counts no second add.
 
 The welcome path is kept lean: the channel, the guide's name and the tag rules come
-from per-process caches (handlers.channels.LocalCache), so before the welcome an add
+from per-process caches (handlers.local_cache), so before the welcome an add
 costs one WeCom call (the customer, for {customer_name}) and one query (was this add
 welcomed already?). The rest writes as few statements as it can: the relation comes
 back from its upsert, the attribution is one INSERT, tags and remark one UPDATE.
@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 from tortoise import connections
 
 from handlers import contacts
-from handlers.channels import CHANNEL_CACHE_SECONDS, LocalCache, channel_for_state, is_active
-from handlers.tags import sync_corp_tags
+from handlers.channels import channel_for_state, is_active
+from handlers.tags import sync_corp_tags, tag_rules
 from handlers.welcome import guide_name, render, send_welcome, welcome_done
 from models.channels import Attribution, Channel
 from models.contacts import FollowRelation, FollowStatus
-from models.tags import Tag, TagRule
+from models.tags import Tag
 from models.upsert import placeholders
 
 if TYPE_CHECKING:
@@ -37,9 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("scrm.onboarding")
 
 MAX_REMARK_CHARS = 20
-
-# Tag rules change rarely and apply to every add: each process reads them this often.
-_tag_rules: LocalCache[list[TagRule]] = LocalCache(CHANNEL_CACHE_SECONDS)
 
 
 async def on_contact_added(event: ExternalContactChange, wecom: WeComClient) -> None:
@@ -108,10 +105,7 @@ async def rule_tags(
 ) -> list[str]:
     """Tags of the tag rules this add matches (empty conditions match everything)."""
     tags: list[str] = []
-    rules = _tag_rules.get("all")
-    if rules is None:
-        rules = _tag_rules.put("all", list(await TagRule.all().order_by("id")))
-    for rule in rules:
+    for rule in await tag_rules():
         if rule.channel_kind and rule.channel_kind != channel.kind:
             continue
         if rule.state_prefix and not relation.state.startswith(rule.state_prefix):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
+from handlers.local_cache import LocalCache
 from models.tags import Tag, TagGroup, TagRule
 
 if TYPE_CHECKING:
@@ -171,7 +172,29 @@ class RuleSpec:
 async def create_rule(spec: RuleSpec, wecom: WeComClient, *, create_missing: bool) -> TagRule:
     """A tag rule; its tags are resolved (or created) now, like a channel's."""
     tag_ids = await resolve_tags(spec.tags, wecom, create_missing=create_missing)
-    return await TagRule.create(
+    rule = await TagRule.create(
         name=spec.name, channel_kind=spec.channel_kind, state_prefix=spec.state_prefix,
         add_way=spec.add_way, customer_type=spec.customer_type, tag_ids=tag_ids,
     )
+    _rules.forget(ALL_RULES)
+    return rule
+
+
+async def delete_rule(rule_id: int) -> bool:
+    deleted = await TagRule.filter(id=rule_id).delete()
+    _rules.forget(ALL_RULES)
+    return bool(deleted)
+
+
+# Every add checks the rules: each process keeps them this long. Rules created or deleted
+# through this process apply at once; through another, within this time.
+RULES_CACHE_SECONDS = 10.0
+ALL_RULES = "all"
+_rules: LocalCache[list[TagRule]] = LocalCache(RULES_CACHE_SECONDS)
+
+
+async def tag_rules() -> list[TagRule]:
+    rules = _rules.get(ALL_RULES)
+    if rules is None:
+        rules = _rules.put(ALL_RULES, list(await TagRule.all().order_by("id")))
+    return rules

@@ -16,8 +16,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from handlers.channels import LocalCache
 from handlers.contacts import event_time
+from handlers.local_cache import LocalCache
 from models.channels import Channel, Staff, WelcomeMessage, WelcomeStatus
 from models.upsert import find_row, insert_row
 
