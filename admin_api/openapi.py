@@ -52,6 +52,8 @@ def op(summary: str, operation_id: str, ok: tuple[int, str, dict[str, Any] | Non
 _PAGE = (ref("Limit", "parameters"), ref("Offset", "parameters"))
 _ID = ref("Id", "parameters")
 _INPUT = ("BadRequest", "TooLarge")
+_TAG_ID = {"name": "tag_id", "in": "path", "required": True,
+           "description": "the WeCom tag id", "schema": {"type": "string"}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/openapi.json": {"get": op(
@@ -116,6 +118,15 @@ PATHS: dict[str, dict[str, Any]] = {
     "/tags/sync": {"post": op(
         "Replace the mirror with WeCom's full tag list", "syncTags",
         (200, "the sync's result", _json(ref("TagSync"))), errors=_WECOM)},
+    "/tags/{tag_id}": {
+        "patch": op("Rename a corp tag in WeCom and the mirror", "renameTag",
+                    (200, "the tag", _json(ref("RenamedTag"))),
+                    errors=(*_INPUT, "NotFound", *_WECOM), parameters=(_TAG_ID,),
+                    body="TagRename"),
+        "delete": op("Delete a corp tag in WeCom and the mirror (an emptied group goes too)",
+                     "deleteTag", (204, "deleted", None),
+                     errors=("NotFound", *_WECOM), parameters=(_TAG_ID,)),
+    },
     "/tag-rules": {
         "get": op("Tag rules, oldest first", "listTagRules",
                   (200, "a page of tag rules", _json(ref("TagRulePage"))),

@@ -103,6 +103,8 @@ SCHEMAS: dict[str, Schema] = {
                     "group_id", "group", "tags"),
     "TagGroupPage": page_of(ref("TagGroup")),
     "CreatedTag": obj({"id": STRING, "group": STRING, "name": STRING}, "id", "group", "name"),
+    "TagRename": obj({"name": _TAG_NAME}, "name", additionalProperties=False),
+    "RenamedTag": obj({"id": STRING, "name": STRING}, "id", "name"),
     "TagRuleCreate": obj({
         "name": STRING, "tags": array(ref("TagName")),
         "channel_kind": {**STRING, "description": "a channel kind, or empty for any"},

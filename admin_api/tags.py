@@ -10,11 +10,19 @@ import logging
 
 from aiohttp import web
 
-from admin_api.errors import Conflict
+from admin_api.errors import Conflict, NotFound
 from admin_api.json_body import read_object
 from admin_api.pagination import Page
 from bot.keys import WECOM
-from handlers.tags import MAX_NAME_CHARS, TagRef, create_tag, sync_corp_tags, tag_listing
+from handlers.tags import (
+    MAX_NAME_CHARS,
+    TagRef,
+    create_tag,
+    delete_tag,
+    rename_tag,
+    sync_corp_tags,
+    tag_listing,
+)
 from models.tags import Tag
 
 log = logging.getLogger("scrm.admin")
@@ -43,8 +51,32 @@ async def sync_tags(request: web.Request) -> web.Response:
     return web.json_response({"tags": count})
 
 
+async def _tag_of(request: web.Request) -> str:
+    tag_id = request.match_info["tag_id"]
+    if not await Tag.filter(tag_id=tag_id).exists():
+        raise NotFound(f"no tag {tag_id}")
+    return tag_id
+
+
+async def rename_tag_route(request: web.Request) -> web.Response:
+    tag_id = await _tag_of(request)
+    body = await read_object(request)
+    body.only(("name",))
+    body.require("name")
+    tag = await rename_tag(tag_id, body.text("name", max_chars=MAX_NAME_CHARS),
+                           request.config_dict[WECOM])
+    return web.json_response({"id": tag.tag_id, "name": tag.name})
+
+
+async def delete_tag_route(request: web.Request) -> web.Response:
+    await delete_tag(await _tag_of(request), request.config_dict[WECOM])
+    return web.Response(status=204)
+
+
 routes = [
     web.get("/tags", list_tags),
     web.post("/tags", create_tag_route),
     web.post("/tags/sync", sync_tags),
+    web.patch("/tags/{tag_id}", rename_tag_route),
+    web.delete("/tags/{tag_id}", delete_tag_route),
 ]

@@ -198,3 +198,26 @@ async def tag_rules() -> list[TagRule]:
     if rules is None:
         rules = _rules.put(ALL_RULES, list(await TagRule.all().order_by("id")))
     return rules
+
+
+async def rename_tag(tag_id: str, name: str, wecom: WeComClient) -> Tag:
+    """Rename a tag in WeCom and in the mirror (WeCom sends no callback for it)."""
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise ValueError(f"tag name must be 1-{MAX_NAME_CHARS} characters")
+    tag = await Tag.get(tag_id=tag_id)
+    await wecom.corp_tag.edit(tag_id, name=name)
+    tag.name = name
+    await tag.save(update_fields=["name"])
+    log.info("tags.renamed id=%s name=%s", tag_id, name)
+    return tag
+
+
+async def delete_tag(tag_id: str, wecom: WeComClient) -> None:
+    """Delete a tag in WeCom and in the mirror; a group left empty goes too, as in WeCom."""
+    tag = await Tag.get(tag_id=tag_id).prefetch_related("group")
+    await wecom.corp_tag.delete(tag_ids=[tag_id])
+    async with in_transaction():
+        await tag.delete()
+        if not await Tag.filter(group=tag.group).exists():
+            await tag.group.delete()
+    log.info("tags.deleted id=%s", tag_id)

@@ -44,7 +44,7 @@ async def test_document_paths_are_the_routes(admin: AdminClient, settings: Setti
     routes = mounted_admin_routes(settings)
     assert documented == routes
     assert ("get", "/admin/api/channels/{id}/poster.svg") in routes
-    assert len(routes) == 17
+    assert len(routes) == 19
 
 
 async def test_document_is_consistent(admin: AdminClient) -> None:

@@ -67,3 +67,27 @@ async def test_a_wecom_failure_of_sync_is_502(admin: AdminClient, corp: SandboxC
     reply = await admin.post("/tags/sync")
     assert reply.status == 502
     assert reply.error["errcode"] == 60011
+
+
+async def test_rename_and_delete_go_to_wecom_and_the_mirror(
+    admin: AdminClient, corp: SandboxConsole, wecom_api: WeComApi
+) -> None:
+    gold = (await admin.post("/tags", {"group": "会员等级", "name": "金卡"})).json()
+    silver = (await admin.post("/tags", {"group": "会员等级", "name": "银卡"})).json()
+    renamed = await admin.patch(f"/tags/{gold['id']}", {"name": "黑金卡"})
+    assert renamed.status == 200 and renamed.json() == {"id": gold["id"], "name": "黑金卡"}
+    assert (await admin.patch(f"/tags/{gold['id']}", {"name": ""})).error["field"] == "name"
+    assert (await admin.patch("/tags/etNoSuchTag", {"name": "x"})).status == 404
+
+    async def wecom_names() -> list[str]:
+        answer = await wecom_api.post("externalcontact/get_corp_tag_list",
+                                      await wecom_api.token(), {})
+        return sorted(t["name"] for g in answer["tag_group"] for t in g["tag"])
+
+    assert await wecom_names() == ["银卡", "黑金卡"]
+    assert (await admin.delete(f"/tags/{gold['id']}")).status == 204
+    assert (await admin.delete(f"/tags/{silver['id']}")).status == 204
+    assert await wecom_names() == []
+    # The emptied group left the mirror with its last tag, as it left WeCom.
+    assert (await admin.get("/tags")).json()["total"] == 0
+    assert await call_count(corp, "externalcontact/del_corp_tag") == 2

@@ -24,8 +24,10 @@ from tests.sandbox_fixtures import SandboxConsole
 
 
 async def _relation(external_userid: str, staff: str = "zhangsan") -> FollowRelation | None:
+    """The relation once an event has set its status (not the bare row before that)."""
     return await FollowRelation.get_or_none(
-        customer__external_userid=external_userid, staff_userid=staff
+        customer__external_userid=external_userid, staff_userid=staff,
+        status_changed_at__isnull=False,
     )
 
 
@@ -72,7 +74,8 @@ async def test_half_add_and_transfer_failure(settings: Settings, sandbox: Sandbo
     ext = (await sandbox.add_customer("李雷"))["external_userid"]
     async with serve_app(settings), worker_process(settings):
         await sandbox.add_contact("zhangsan", ext, state="poster-9", half=True)
-        half = await wait_for(lambda: _relation(ext), what="half relation")
+        half = await wait_for(lambda: FollowRelation.get_or_none(
+            customer__external_userid=ext, status=FollowStatus.HALF), what="half relation")
         assert (half.status, half.state) == (FollowStatus.HALF, "poster-9")
 
         await sandbox.transfer_fail("zhangsan", ext, "customer_limit_exceed")
