@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import os
 import random
-import signal
 import sys
 import tempfile
 import time
@@ -63,6 +62,7 @@ from bench.processes import (  # noqa: E402
     free_port,
     http_json,
     migrate,
+    run_bench,
     say,
     wait_http,
 )
@@ -496,26 +496,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-
-    # Ctrl-C raises KeyboardInterrupt (also when started from a shell that ignores SIGINT
-    # in background jobs; asyncio.run then turns it into a cancellation), and SIGTERM does
-    # the same. Either way `finally` stops every process started. Children get the
-    # default SIGINT back on exec, so the graceful stop below works.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
-    bench = Bench(args)
-    try:
-        return bench.run()
-    except KeyboardInterrupt:
-        say("\ninterrupted: stopping every process started")
-        return 130
-    except Exception as exc:
-        say(f"\nbenchmark failed: {type(exc).__name__}: {exc}")
-        say(f"logs: {bench.log_dir}")
-        return 1
-    finally:
-        bench.procs.stop_all()
+    return run_bench(Bench(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import sys
 import tempfile
 import time
@@ -65,6 +64,7 @@ from bench.processes import (  # noqa: E402
     free_port,
     http_json,
     migrate,
+    run_bench,
     say,
     wait_http,
 )
@@ -549,22 +549,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    # Ctrl-C and SIGTERM raise KeyboardInterrupt; `finally` stops every process started.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
-    bench = OnboardingBench(args)
-    try:
-        return bench.run()
-    except KeyboardInterrupt:
-        say("\ninterrupted: stopping every process started")
-        return 130
-    except Exception as exc:
-        say(f"\nbenchmark failed: {type(exc).__name__}: {exc}")
-        say(f"logs: {bench.log_dir}")
-        return 1
-    finally:
-        bench.procs.stop_all()
+    return run_bench(OnboardingBench(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,3 +254,32 @@ class Stores:
             return int(row["done"]), int(row["failed"])
         finally:
             await conn.close()
+
+
+class Runnable(Protocol):
+    log_dir: Path
+    procs: Processes
+
+    def run(self) -> int: ...
+
+
+def run_bench(bench: Runnable) -> int:
+    """Run a benchmark; stop every process it started whatever happens.
+
+    Ctrl-C raises KeyboardInterrupt (also when started from a shell that ignores SIGINT
+    in background jobs), and SIGTERM does the same; children get the default SIGINT back
+    on exec, so they stop gracefully too.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    try:
+        return bench.run()
+    except KeyboardInterrupt:
+        say("\ninterrupted: stopping every process started")
+        return 130
+    except Exception as exc:
+        say(f"\nbenchmark failed: {type(exc).__name__}: {exc}")
+        say(f"logs: {bench.log_dir}")
+        return 1
+    finally:
+        bench.procs.stop_all()

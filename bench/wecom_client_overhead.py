@@ -56,8 +56,8 @@ async def main(redis_url: str) -> None:
             for _ in range(ROUNDS):
                 started = time.perf_counter()
                 for _ in range(N):
-                    async with session.get(url, params={"access_token": token}) as r:
-                        await r.json()
+                    async with session.get(url, params={"access_token": token}) as answer:
+                        await answer.json()
                 raw.append((time.perf_counter() - started) / N * 1e6)
                 before = (await redis.info("stats"))["total_commands_processed"] if redis_url else 0
                 started = time.perf_counter()
@@ -66,9 +66,10 @@ async def main(redis_url: str) -> None:
                 full.append((time.perf_counter() - started) / N * 1e6)
                 after = (await redis.info("stats"))["total_commands_processed"] if redis_url else 0
             commands = (after - before - 1) / N if redis_url else float("nan")
-            r, f = statistics.median(raw), statistics.median(full)
-            print(f"redis={redis_url or 'fakeredis'} raw_http={r:.0f}us client={f:.0f}us "
-                  f"overhead={f - r:.0f}us redis_commands_per_call={commands:.2f}")
+            bare, client_us = statistics.median(raw), statistics.median(full)
+            print(f"redis={redis_url or 'fakeredis'} raw_http={bare:.0f}us "
+                  f"client={client_us:.0f}us overhead={client_us - bare:.0f}us "
+                  f"redis_commands_per_call={commands:.2f}")
     finally:
         await redis.flushdb()
         await redis.aclose()
