@@ -18,6 +18,7 @@ from handlers.tags import sync_corp_tags
 log = logging.getLogger("scrm.scheduler")
 
 TAG_SYNC_EVERY_SECONDS = 60  # at most once a minute however many workers start
+TAG_SYNC_DELAY_SECONDS = 3.0
 
 
 async def _once_per(redis: Redis, name: str, seconds: float) -> bool:
@@ -34,7 +35,10 @@ async def _run(name: str, job: Callable[[], Awaitable[object]]) -> None:
 
 
 async def run_schedules(redis: Redis, wecom: WeComClient, settings: Settings) -> None:
-    """Until cancelled: sync corp tags now, rotate guide pools every interval."""
+    """Until cancelled: sync corp tags shortly after start, rotate guide pools every
+    interval. The short delay lets the process come up (and a process that stops at
+    once never starts a sync it would have to abandon)."""
+    await asyncio.sleep(TAG_SYNC_DELAY_SECONDS)
     if await _once_per(redis, "tag_sync", TAG_SYNC_EVERY_SECONDS):
         await _run("tag_sync", lambda: sync_corp_tags(wecom))
     interval = settings.channels.rotate_interval_seconds
