@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from taskiq.acks import AcknowledgeType
 from taskiq.api.receiver import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
+from bot.inbox import Enqueue
 from bot.processing import EventProcessor, UrgentFirst, stranded_event_ids, utcnow
 from bot.settings import QueueSettings, Settings
 
@@ -26,9 +27,6 @@ GROUP = "scrm-workers"
 # Two lanes, each its own stream, broker, receiver and processor: events with a
 # WelcomeCode never wait behind a backlog of other events.
 STREAMS = {False: "scrm:events", True: "scrm:events:urgent"}
-
-Enqueue = Callable[[list[int], bool], Awaitable[None]]
-
 
 async def process_events(
     ids: list[int], context: Context = TaskiqDepends()  # noqa: B008 (taskiq injection)
