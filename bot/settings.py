@@ -79,6 +79,9 @@ class WeComSettings:
     busy_retries: int = 5
     busy_backoff_seconds: float = 1.0
     request_timeout_seconds: float = 10.0
+    # The self-built app that sends app messages (message/send) to staff.
+    agent_id: int = 0
+    agent_secret: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,21 @@ class ChannelSettings:
 
 
 @dataclass(frozen=True)
+class SopSettings:
+    """Group SOP pushes; `receive_limit`: see `handlers.sop_limits.parse_receive_limit`."""
+
+    tick_seconds: float
+    grace_seconds: int
+    missed_lookback_days: int
+    receive_limit: str
+    push_calls_per_second: int
+    confirm_hours: int
+    remind_after_minutes: int
+    remind_every_minutes: int
+    poll_every_seconds: int
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
@@ -124,6 +142,7 @@ class Settings:
     admin: AdminSettings
     sandbox: SandboxSettings
     channels: ChannelSettings
+    sop: SopSettings
 
     @property
     def wecom_api_base(self) -> str:
@@ -149,6 +168,7 @@ _SECTIONS: dict[str, type] = {
     "admin": AdminSettings,
     "sandbox": SandboxSettings,
     "channels": ChannelSettings,
+    "sop": SopSettings,
 }
 
 
@@ -266,6 +286,7 @@ def _describe(type_name: str) -> str:
 
 _AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
 _TOKEN = re.compile(r"[A-Za-z0-9]{1,32}")
+_RECEIVE_LIMIT = re.compile(r"days_in_month|[1-9][0-9]{0,3}/(month|week|day)")
 
 
 def _validate(s: Settings) -> None:
@@ -305,6 +326,14 @@ def _validate(s: Settings) -> None:
     check(s.queue.concurrency >= 1, "setting queue.concurrency must be >= 1")
     check(s.channels.rotate_interval_seconds > 0,
           "setting channels.rotate_interval_seconds must be > 0")
+    check(s.sop.tick_seconds > 0, "setting sop.tick_seconds must be > 0")
+    check(s.sop.grace_seconds >= 0, "setting sop.grace_seconds must be >= 0")
+    check(s.sop.missed_lookback_days >= 1, "setting sop.missed_lookback_days must be >= 1")
+    check(_RECEIVE_LIMIT.fullmatch(s.sop.receive_limit) is not None,
+          "setting sop.receive_limit must be days_in_month or N/month, N/week, N/day")
+    check(s.sop.push_calls_per_second >= 1, "setting sop.push_calls_per_second must be >= 1")
+    check(s.sop.confirm_hours >= 1, "setting sop.confirm_hours must be >= 1")
+    check(s.sop.poll_every_seconds >= 1, "setting sop.poll_every_seconds must be >= 1")
     check(s.sandbox.delivery_retries >= 0, "setting sandbox.delivery_retries must be >= 0")
     check(all(len(t) >= 16 for t in s.admin.tokens),
           "setting admin.tokens: each token needs >= 16 characters")

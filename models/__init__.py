@@ -4,4 +4,7 @@ One module per aggregate. `MODEL_MODULES` is what tortoise loads; migrations liv
 `models/migrations/` and are generated with `python run.py makemigrations`.
 """
 
-MODEL_MODULES = ["models.events", "models.contacts", "models.tags", "models.channels"]
+MODEL_MODULES = [
+    "models.events", "models.contacts", "models.tags", "models.channels", "models.groups",
+    "models.sop",
+]
