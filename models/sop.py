@@ -97,8 +97,9 @@ class SopTask(Model):
     plan_id = fields.BigIntField()
     step_id = fields.BigIntField()
     chat_id = fields.CharField(max_length=64)
-    # The occurrence's due time, UTC ISO ("2026-11-23T02:00:00Z"): part of the key, so
-    # a recurring step has one task per group per occurrence.
+    # Which occurrence of the step: "once" for a one-off step (after created, after
+    # enrolled, at), the local date "2026-11-23" for a recurring one. Part of the key,
+    # so moving a step's time never makes a second task for the same occurrence.
     occurrence = fields.CharField(max_length=20)
     due_at = fields.DatetimeField()
     owner = fields.CharField(max_length=64, default="")
