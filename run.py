@@ -7,8 +7,10 @@
     python run.py sandbox            the WeCom sandbox alone
     python run.py sync contacts      full contact sync from WeCom (resumable, progress bar)
     python run.py sync tags          replace the corp tag mirror with WeCom's tag list
+    python run.py sync groups        full customer-group sync from WeCom (progress bar)
     python run.py events failed      list events that failed processing
     python run.py events replay ID   put a failed event back in the queue
+    python run.py sop tick [--now T] one group SOP tick (due steps, pushes, results)
 """
 
 from __future__ import annotations
@@ -83,6 +85,12 @@ async def _sync_contacts(settings: Settings) -> None:
     await sync_contacts_with_progress(settings)
 
 
+async def _sync_groups(settings: Settings) -> None:
+    from bot.group_sync_cli import sync_groups_with_progress
+
+    await sync_groups_with_progress(settings)
+
+
 async def _sync_tags(settings: Settings) -> None:
     from bot.runtime import open_runtime
     from handlers.tags import sync_corp_tags
@@ -106,6 +114,15 @@ def _events_replay(event_id: int) -> Callable[[Settings], Coroutine[Any, Any, No
     return run
 
 
+def _sop_tick(now: str | None) -> Callable[[Settings], Coroutine[Any, Any, None]]:
+    async def run(settings: Settings) -> None:
+        from bot.sop_cli import parse_now, sop_tick
+
+        await sop_tick(settings, parse_now(now))
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description="Anxin SCRM")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -116,12 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="job worker (needs [redis] url)")
     sub.add_parser("sandbox", help="the WeCom sandbox alone")
     sync = sub.add_parser("sync", help="sync data from WeCom")
-    sync.add_argument("what", choices=["contacts", "tags"])
+    sync.add_argument("what", choices=["contacts", "tags", "groups"])
     events = sub.add_parser("events", help="inspect and replay callback events")
     events_sub = events.add_subparsers(dest="events_command", required=True)
     events_sub.add_parser("failed", help="list failed events")
     replay = events_sub.add_parser("replay", help="replay a failed event")
     replay.add_argument("id", type=int)
+    sop = sub.add_parser("sop", help="group SOP delivery")
+    sop_sub = sop.add_subparsers(dest="sop_command", required=True)
+    tick = sop_sub.add_parser("tick", help="run one SOP tick and print its counts")
+    tick.add_argument("--now", help="the tick's time, ISO 8601 (default: now; no offset: UTC)")
     args = parser.parse_args(argv)
 
     _configure_logging(args.verbose)
@@ -149,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         runner = _events_failed if args.events_command == "failed" else _events_replay(args.id)
     elif command == "sync" and args.what == "tags":
         runner = _sync_tags
+    elif command == "sync" and args.what == "groups":
+        runner = _sync_groups
+    elif command == "sop":
+        runner = _sop_tick(args.now)
     else:
         runner = async_commands[command]
     try:

@@ -10,13 +10,27 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_api import channel_media, channels, events, funnel, openapi, tag_rules, tags
+from admin_api import (
+    channel_media,
+    channels,
+    events,
+    funnel,
+    group_join_ways,
+    groups,
+    openapi,
+    sop,
+    sop_reports,
+    tag_rules,
+    tags,
+)
 from admin_api.auth import auth_middleware
 from admin_api.errors import error_middleware
 
 
 def create_admin_app() -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware])
-    for module in (openapi, channels, channel_media, funnel, tags, tag_rules, events):
+    # group_join_ways before groups: `/groups/join-ways` is not a `/groups/{chat_id}`.
+    for module in (openapi, channels, channel_media, funnel, tags, tag_rules, events,
+                   group_join_ways, groups, sop, sop_reports):
         app.add_routes(module.routes)
     return app

@@ -2,12 +2,13 @@
 middleware that produces it.
 
 Routes raise: `ApiError` (and its subclasses) for what the edge itself refuses, the
-domain's `ChannelInputError` for bad channel input, `WeComError`/`WeComUnavailable`
-when WeCom refuses or cannot be reached. The middleware maps each to its status:
+domain's `ChannelInputError` and `GroupInputError` for bad channel or group input,
+`WeComError`/`WeComUnavailable` when WeCom refuses or cannot be reached. The
+middleware maps each to its status:
 
 | raised | status | code |
 | --- | --- | --- |
-| `InputError`, `ChannelInputError` | 400 | `invalid_input` (+ `field`) |
+| `InputError`, `ChannelInputError`, `GroupInputError` | 400 | `invalid_input` (+ `field`) |
 | `ApiError(401)` | 401 | `unauthorized` |
 | `NotFound`, an unknown path | 404 | `not_found` |
 | a method the path lacks | 405 | `method_not_allowed` |
@@ -29,6 +30,7 @@ from tortoise.exceptions import IntegrityError
 
 from bot.wecom.errors import WeComError, WeComUnavailable
 from handlers.channels import ChannelInputError
+from handlers.group_input import GroupInputError
 
 log = logging.getLogger("scrm.admin")
 
@@ -108,7 +110,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return _json(exc.status, exc.payload(), **exc.headers)
-    except ChannelInputError as exc:
+    except (ChannelInputError, GroupInputError) as exc:
         return _json(400, InputError(exc.field, exc.message).payload())
     except WeComError as exc:
         log.warning("admin.wecom_error %s %s api=%s errcode=%s",

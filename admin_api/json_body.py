@@ -10,15 +10,17 @@ counts, known guides) are the handlers' business, not this module's.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from admin_api.errors import BodyTooLarge, InputError
 
 MAX_BODY_BYTES = 256 * 1024
+
+T = TypeVar("T")
 
 
 async def read_object(request: web.Request) -> JsonObject:
@@ -62,6 +64,15 @@ class JsonObject:
         if unknown:
             raise InputError(self.path(unknown[0]), "unknown field")
 
+    def apply(self, target: T, readers: Mapping[str, Callable[[JsonObject, str], Any]]) -> T:
+        """Refuse fields not in `readers`; set each attribute of `target` whose field the
+        body carries to what its reader reads (a PATCH onto the stored thing's spec)."""
+        self.only(readers)
+        for name, read in readers.items():
+            if self.has(name):
+                setattr(target, name, read(self, name))
+        return target
+
     def require(self, *names: str) -> None:
         for name in names:
             if name not in self.data:
@@ -78,6 +89,14 @@ class JsonObject:
         value = str(self._get(name, str, "a string"))
         if max_chars is not None and not 1 <= len(value) <= max_chars:
             raise InputError(self.path(name), f"must be 1-{max_chars} characters")
+        return value
+
+    def integer(self, name: str, *, minimum: int | None = None) -> int:
+        value = self.data.get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(self.path(name), f"must be an integer, got {_type_name(value)}")
+        if minimum is not None and value < minimum:
+            raise InputError(self.path(name), f"must be >= {minimum}")
         return value
 
     def flag(self, name: str) -> bool:

@@ -10,8 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
+from admin_api.openapi_groups import CHAT_ID, CONFIG_ID, GROUP_SCHEMAS
 from admin_api.openapi_schemas import ERROR_STATUS, Schema, components, ref
+from admin_api.openapi_sop import SOP_SCHEMAS
 from admin_api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from models.sop import TaskStatus
 
 PREFIX = "/admin/api"
 
@@ -52,6 +55,8 @@ def op(summary: str, operation_id: str, ok: tuple[int, str, dict[str, Any] | Non
 _PAGE = (ref("Limit", "parameters"), ref("Offset", "parameters"))
 _ID = ref("Id", "parameters")
 _INPUT = ("BadRequest", "TooLarge")
+_SOP_FORMAT = _query("format", "json, or csv with a header row (or Accept: text/csv)",
+                     {"type": "string", "enum": ["json", "csv"], "default": "json"})
 _TAG_ID = {"name": "tag_id", "in": "path", "required": True,
            "description": "the WeCom tag id", "schema": {"type": "string"}}
 
@@ -146,6 +151,98 @@ PATHS: dict[str, dict[str, Any]] = {
         "Put a finished event back in the queue with fresh attempts", "replayEvent",
         (202, "queued; the event as it is now", _json(ref("Event"))),
         errors=("NotFound", "Conflict"), parameters=(_ID,))},
+    "/groups": {"get": op(
+        "List customer groups, newest first", "listGroups",
+        (200, "a page of groups", _json(ref("GroupPage"))), errors=("BadRequest",),
+        parameters=(
+            *_PAGE,
+            _query("owner", "the owner's userid", {"type": "string"}),
+            _query("label", "groups carrying this label", {"type": "string"}),
+            _query("name_contains", "part of the name, any case", {"type": "string"}),
+            _query("status", "active, dismissed or any",
+                   {"type": "string", "enum": ["any", "active", "dismissed"],
+                    "default": "any"}),
+        ))},
+    "/groups/sync": {"post": op(
+        "Full sync of every group our staff own from WeCom; unlisted ones are dismissed",
+        "syncGroups", (200, "the sync's result", _json(ref("GroupSync"))), errors=_WECOM)},
+    "/groups/labels": {"post": op(
+        "Add and remove labels on many groups at once (all or nothing)",
+        "changeGroupLabels", (200, "each group's labels now", _json(ref("LabelledGroups"))),
+        errors=_INPUT, body="GroupLabelsChange")},
+    "/groups/{chat_id}": {"get": op(
+        "Read a group with its members (those who left too), admins and labels", "getGroup",
+        (200, "the group", _json(ref("GroupDetail"))), errors=("NotFound",),
+        parameters=(CHAT_ID,))},
+    "/groups/{chat_id}/labels": {"put": op(
+        "Replace a group's labels", "replaceGroupLabels",
+        (200, "the group's labels now", _json(ref("LabelledGroup"))),
+        errors=(*_INPUT, "NotFound"), parameters=(CHAT_ID,), body="GroupLabels")},
+    "/groups/join-ways": {
+        "get": op("List group QR codes (join ways), oldest first", "listGroupJoinWays",
+                  (200, "a page of join ways", _json(ref("JoinWayPage"))),
+                  errors=("BadRequest",), parameters=_PAGE),
+        "post": op("Create a group QR code (WeCom add_join_way)", "createGroupJoinWay",
+                   (201, "the join way", _json(ref("JoinWay"))),
+                   errors=(*_INPUT, "Conflict", *_WECOM), body="JoinWayCreate"),
+    },
+    "/groups/join-ways/{config_id}": {
+        "get": op("Read a group QR code with its join counts", "getGroupJoinWay",
+                  (200, "the join way", _json(ref("JoinWay"))), errors=("NotFound",),
+                  parameters=(CONFIG_ID,)),
+        "patch": op("Change some of a group QR code's fields (WeCom update_join_way)",
+                    "updateGroupJoinWay", (200, "the join way", _json(ref("JoinWay"))),
+                    errors=(*_INPUT, "NotFound", *_WECOM), parameters=(CONFIG_ID,),
+                    body="JoinWayPatch"),
+        "delete": op("Delete a group QR code; the joins it brought stay recorded",
+                     "deleteGroupJoinWay", (204, "deleted", None),
+                     errors=("NotFound", *_WECOM), parameters=(CONFIG_ID,)),
+    },
+    "/sop/plans": {
+        "get": op("List SOP plans, oldest first", "listSopPlans",
+                  (200, "a page of plans", _json(ref("SopPlanPage"))),
+                  errors=("BadRequest",),
+                  parameters=(*_PAGE, _query("include_deleted", "list deleted ones too",
+                                             {"type": "boolean", "default": False}))),
+        "post": op("Create a group SOP plan", "createSopPlan",
+                   (201, "the plan", _json(ref("SopPlan"))), errors=_INPUT,
+                   body="SopPlanCreate"),
+    },
+    "/sop/plans/{id}": {
+        "get": op("Read a SOP plan with its live steps", "getSopPlan",
+                  (200, "the plan", _json(ref("SopPlan"))), errors=("NotFound",),
+                  parameters=(_ID,)),
+        "patch": op("Change some of a SOP plan's fields; steps keep their ids",
+                    "updateSopPlan", (200, "the plan", _json(ref("SopPlan"))),
+                    errors=(*_INPUT, "NotFound"), parameters=(_ID,), body="SopPlanPatch"),
+        "delete": op("Stop and delete a SOP plan; its report and tasks stay readable",
+                     "deleteSopPlan", (204, "deleted", None), errors=("NotFound",),
+                     parameters=(_ID,)),
+    },
+    "/sop/plans/{id}/preview": {"get": op(
+        "Dry run: which groups get which step when, from now", "previewSopPlan",
+        (200, "the occurrences, in due order", _json(ref("SopPreview"))),
+        errors=("BadRequest", "NotFound"),
+        parameters=(_ID, _query("days", "how far ahead", {"type": "integer", "minimum": 1,
+                                                         "maximum": 31, "default": 7}),
+                    _query("limit", "at most this many occurrences",
+                           {"type": "integer", "minimum": 1, "maximum": 2000,
+                            "default": 500})))},
+    "/sop/plans/{id}/report": {"get": op(
+        "Per step: targeted, pushed, sent, failed, skipped, missed … and totals",
+        "getSopPlanReport",
+        (200, "the report", {**_json(ref("SopReport")),
+                             "text/csv": {"schema": {"type": "string"}}}),
+        errors=("BadRequest", "NotFound"), parameters=(_ID, _SOP_FORMAT))},
+    "/sop/plans/{id}/tasks": {"get": op(
+        "The plan's tasks, one row per group and occurrence", "listSopPlanTasks",
+        (200, "a page of tasks (CSV: all of them)",
+         {**_json(ref("SopTaskPage")), "text/csv": {"schema": {"type": "string"}}}),
+        errors=("BadRequest", "NotFound"),
+        parameters=(_ID, *_PAGE, _SOP_FORMAT,
+                    _query("status", "only tasks in this status",
+                           {"type": "string", "enum": [s.value for s in TaskStatus]}),
+                    _query("step_id", "only this step's tasks", {"type": "integer"})))},
 }
 
 DESCRIPTION = f"""The operators' API of Anxin SCRM.
@@ -166,8 +263,14 @@ def document() -> dict[str, Any]:
         "info": {"title": "Anxin SCRM admin API", "version": "1", "description": DESCRIPTION},
         "security": [{"bearer": []}],
         "paths": {PREFIX + path: item for path, item in PATHS.items()},
-        "components": components(),
+        "components": _components(),
     }
+
+
+def _components() -> dict[str, Any]:
+    merged = components()
+    merged["schemas"] = {**merged["schemas"], **GROUP_SCHEMAS, **SOP_SCHEMAS}
+    return merged
 
 
 async def openapi_json(request: web.Request) -> web.Response:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from admin_api.app import create_admin_app
 from bot import db
+from bot.background import stop_tasks
 from bot.callback import create_callback_app
 from bot.crypto import CallbackCrypto
 from bot.health import healthz
@@ -68,12 +69,13 @@ async def _queue(app: web.Application) -> AsyncIterator[None]:
     if not settings.redis.url:  # the in-process worker's periodic work
         background = [
             asyncio.create_task(
-                sweep_forever(enqueuer(lanes), settings.queue, queue_is_durable=False)),
-            asyncio.create_task(run_schedules(app[REDIS], app[WECOM], settings)),
+                sweep_forever(enqueuer(lanes), settings.queue, queue_is_durable=False),
+                name="sweep"),
+            asyncio.create_task(run_schedules(app[REDIS], app[WECOM], settings,
+                                              clock=app[CLOCK]), name="schedules"),
         ]
     yield
-    for task in background:
-        task.cancel()
+    await stop_tasks(background)
     await lanes.shutdown()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
@@ -52,7 +52,13 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 async def open_db(database_url: str) -> None:
+    """Connect now rather than on the first query: a bad URL fails at start, and no
+    query is ever the one opening the connection. tortoise takes its connection lock
+    before opening a missing connection and does not release it if that is cancelled
+    (a process stopping right after it started), which left every later query waiting
+    on the lock forever."""
     await Tortoise.init(config=tortoise_config(database_url))
+    await connections.get("default").create_connection(with_db=True)
 
 
 async def close_db() -> None:

@@ -16,6 +16,7 @@ from taskiq.acks import AcknowledgeType
 from taskiq.api.receiver import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
+from bot.background import raise_if_cancelling
 from bot.inbox import Enqueue
 from bot.processing import EventProcessor, UrgentFirst, stranded_event_ids, utcnow
 from bot.settings import QueueSettings, Settings
@@ -96,7 +97,6 @@ def enqueuer(lanes: Lanes) -> Enqueue:
 
 LOST_AFTER_LEASES = 5
 
-
 async def sweep_forever(
     enqueue: Enqueue,
     queue: QueueSettings,
@@ -120,6 +120,7 @@ async def sweep_forever(
                 await enqueue(ids, False)
             first = False
         except Exception:
+            raise_if_cancelling()
             log.exception("sweep.failed")
         await asyncio.sleep(queue.sweep_interval_seconds)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bot.background import stop_tasks
 from bot.queue import create_lanes, enqueuer, run_stream_workers, sweep_forever
 from bot.runtime import open_runtime
 from bot.scheduler import run_schedules
@@ -28,12 +29,13 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker.started concurrency=%d per lane", settings.queue.concurrency)
         background = [
             asyncio.create_task(
-                sweep_forever(enqueuer(lanes), settings.queue, queue_is_durable=True)),
-            asyncio.create_task(run_schedules(runtime.redis, runtime.wecom, settings)),
+                sweep_forever(enqueuer(lanes), settings.queue, queue_is_durable=True),
+                name="sweep"),
+            asyncio.create_task(run_schedules(runtime.redis, runtime.wecom, settings),
+                                name="schedules"),
         ]
         try:
             await run_stream_workers(lanes, settings.queue.concurrency)
         finally:
-            for task in background:
-                task.cancel()
+            await stop_tasks(background)
             await lanes.shutdown()

@@ -131,9 +131,9 @@ async def _validate(spec: ChannelSpec, wecom: WeComClient) -> list[str]:
         raise ChannelInputError("tags", str(exc)) from None
 
 
-def new_state() -> str:
-    """A fresh channel state: short, unguessable, never the organic one."""
-    return "ch" + "".join(secrets.choice(_STATE_ALPHABET) for _ in range(12))
+def new_state(prefix: str = "ch") -> str:
+    """A fresh state (a channel's by default): short, unguessable, never the organic one."""
+    return prefix + "".join(secrets.choice(_STATE_ALPHABET) for _ in range(12))
 
 
 async def create_channel(spec: ChannelSpec, wecom: WeComClient) -> Channel:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from handlers import contacts, onboarding, tags
+from handlers import contacts, groups, onboarding, tags
 
 Handler = Callable[[Any, Any], Awaitable[None]]
 
@@ -19,6 +19,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("change_external_contact", "del_external_contact"): contacts.on_staff_deleted_customer,
     ("change_external_contact", "del_follow_user"): contacts.on_customer_deleted_staff,
     ("change_external_contact", "transfer_fail"): contacts.on_transfer_failed,
+    ("change_external_chat", "create"): groups.on_chat_created,
+    ("change_external_chat", "update"): groups.on_chat_updated,
+    ("change_external_chat", "dismiss"): groups.on_chat_dismissed,
     ("change_external_tag", "create"): tags.on_tag_changed,
     ("change_external_tag", "update"): tags.on_tag_changed,
     ("change_external_tag", "delete"): tags.on_tag_changed,

@@ -123,29 +123,39 @@ async def apply_tags(
     wecom: WeComClient, *, save: bool = True,
 ) -> list[str]:
     """Mark the tags the relation lacks; returns the fields changed (saved with `save`)."""
+    return await mark_tags(event.user_id, event.external_user_id, tag_ids, relation, wecom,
+                           save=save) or []
+
+
+async def mark_tags(
+    staff_userid: str, external_userid: str, tag_ids: list[str], relation: FollowRelation,
+    wecom: WeComClient, *, save: bool = True,
+) -> list[str] | None:
+    """Mark on the relation the tags it lacks; returns the fields changed (saved with
+    `save`), or None when WeCom says the two are not contacts (nothing marked)."""
     from bot.wecom import InvalidTag, NoRelationship
 
     wanted = [t for t in tag_ids if t not in relation.tag_ids]
     if not wanted:
         return []
     try:
-        await wecom.corp_tag.mark(event.user_id, event.external_user_id, add=wanted)
+        await wecom.corp_tag.mark(staff_userid, external_userid, add=wanted)
     except InvalidTag:
         # A tag was deleted in the console: refresh the mirror and keep what still exists.
         await sync_corp_tags(wecom)
         wanted = [row["tag_id"] for row in await Tag.filter(tag_id__in=wanted).values("tag_id")]
         if not wanted:
             return []
-        await wecom.corp_tag.mark(event.user_id, event.external_user_id, add=wanted)
+        await wecom.corp_tag.mark(staff_userid, external_userid, add=wanted)
     except NoRelationship:
         log.warning("onboarding.tags_skipped external_userid=%s staff=%s: no relationship",
-                    event.external_user_id, event.user_id)
-        return []
+                    external_userid, staff_userid)
+        return None
     relation.tag_ids = [*relation.tag_ids, *wanted]
     if save:
         await relation.save(update_fields=["tag_ids", "updated_at"])
     log.info("onboarding.tagged external_userid=%s staff=%s tags=%s",
-             event.external_user_id, event.user_id, ",".join(wanted))
+             external_userid, staff_userid, ",".join(wanted))
     return ["tag_ids"]
 
 

@@ -43,7 +43,7 @@ STAFF_MEMBER, CUSTOMER_MEMBER = 1, 2  # GroupMember.type, as groupchat/get has i
 
 
 class GroupMember(Model):
-    """One member of a group; a member who left keeps the row with `left_at` set."""
+    """One member of a group. A member who left keeps the row with `left_at` set."""
 
     id = fields.BigIntField(primary_key=True)
     chat_id = fields.CharField(max_length=64)
@@ -68,8 +68,8 @@ class GroupMember(Model):
 
 
 class GroupLabel(Model):
-    """An operators' label on a group (e.g. "store:Shanghai-01", "VIP group"); local
-    only, WeCom does not know it."""
+    """An operators' label on a group (e.g. "store:Shanghai-01", "VIP group"), local
+    only: WeCom does not know it."""
 
     id = fields.BigIntField(primary_key=True)
     chat_id = fields.CharField(max_length=64)

@@ -39,13 +39,14 @@ class StepSchedule(StrEnum):
 
 
 class SopStep(Model):
-    """One step of a plan. Editing a plan keeps a step's id (and so its sent tasks);
-    a step removed from the plan is retired, never deleted, so its history stays."""
+    """One step of a plan. Editing a plan keeps a step's id (and so its sent tasks).
+    A step removed from the plan is retired, never deleted, so its history stays."""
 
     id = fields.BigIntField(primary_key=True)
     plan: fields.ForeignKeyRelation[SopPlan] = fields.ForeignKeyField(
         "models.SopPlan", related_name="steps", on_delete=fields.CASCADE
     )
+    plan_id: int  # the foreign key's column, for type checkers
     position = fields.IntField(default=0)
     schedule = fields.CharEnumField(StepSchedule, max_length=16)
     day_offset = fields.IntField(null=True)

@@ -130,3 +130,87 @@ async def insert_row(
         [fields[n].to_db_value(row[n], model) for n in names],
     )
     return model._init_from_db(**rows[0]) if rows else None
+
+
+# Bound parameters per statement: under SQLite's 32,766 and asyncpg's 32,767.
+MAX_PARAMS = 30_000
+
+
+async def upsert_many(
+    model: type[Model], keys: Sequence[str], rows: Sequence[Mapping[str, Any]], *,
+    unless_newer: str | None = None, returning: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """`upsert` for many rows in as few statements as the parameter limit allows. Every
+    row carries the same columns (`keys` among them) and no two share their keys; a
+    stored row gets every given column (defaults only on insert). With `unless_newer`, a
+    stored row whose `unless_newer` column is later than the new row's is left as it
+    is. Returns the `returning` columns of the rows written."""
+    if not rows:
+        return []
+    now = datetime.now(UTC)
+    fields = model._meta.fields_map
+    given = list(rows[0])
+    stamps: dict[str, Any] = {"updated_at": now} if "updated_at" in fields else {}
+    if "created_at" in fields and "created_at" not in given:
+        stamps["created_at"] = now
+    defaults = _defaults(model, {**rows[0], **stamps})
+    names = [*given, *stamps, *defaults]
+    updated = [n for n in (*given, *stamps) if n not in keys and n != "created_at"]
+    table = f'"{model._meta.db_table}"'
+    conn = connections.get(model._meta.default_connection or "default")
+    dialect = conn.capabilities.dialect
+    columns = [_column(model, name) for name in names]
+    tail = (f" ON CONFLICT ({', '.join(_column(model, k) for k in keys)}) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in (_column(model, n) for n in updated)))
+    if unless_newer:
+        mark = _column(model, unless_newer)
+        tail += f" WHERE {table}.{mark} IS NULL OR {table}.{mark} <= excluded.{mark}"
+    if returning:
+        tail += " RETURNING " + ", ".join(_column(model, n) for n in returning)
+    per_statement = max(1, MAX_PARAMS // len(names))
+    written: list[dict[str, Any]] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        params = [fields[name].to_db_value({**defaults, **stamps, **row}[name], model)
+                  for row in chunk for name in names]
+        marks = placeholders(dialect, 0, len(params))
+        values = ", ".join("(" + ", ".join(marks[i:i + len(names)]) + ")"
+                           for i in range(0, len(marks), len(names)))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}{tail}"
+        if returning:
+            written.extend(await conn.execute_query_dict(sql, params))
+        else:
+            await conn.execute_query(sql, params)
+    return written
+
+
+async def insert_rows(
+    model: type[Model], rows: Sequence[Mapping[str, Any]], *, unless: Sequence[str],
+) -> int:
+    """Insert the rows that no stored row matches on the `unless` columns (a unique
+    constraint), in as few `INSERT … ON CONFLICT DO NOTHING RETURNING` statements as
+    the parameter limit allows; returns how many were new. Every row carries the same
+    columns (defaults and created_at/updated_at are filled in)."""
+    if not rows:
+        return 0
+    now = datetime.now(UTC)
+    fields = model._meta.fields_map
+    extra: dict[str, Any] = {s: now for s in ("created_at", "updated_at")
+                             if s in fields and s not in rows[0]}
+    filled = [{**_defaults(model, {**row, **extra}), **row, **extra} for row in rows]
+    names = list(filled[0])
+    conn = connections.get(model._meta.default_connection or "default")
+    dialect = conn.capabilities.dialect
+    head = (f'INSERT INTO "{model._meta.db_table}" '
+            f"({', '.join(_column(model, n) for n in names)}) VALUES ")
+    tail = (f" ON CONFLICT ({', '.join(_column(model, n) for n in unless)}) DO NOTHING "
+            f"RETURNING {_column(model, model._meta.pk_attr)}")
+    per_statement = max(1, MAX_PARAMS // len(names))
+    inserted = 0
+    for start in range(0, len(filled), per_statement):
+        chunk = filled[start:start + per_statement]
+        marks = iter(placeholders(dialect, 0, len(chunk) * len(names)))
+        tuples = ", ".join("(" + ", ".join(next(marks) for _ in names) + ")" for _ in chunk)
+        params = [fields[n].to_db_value(row[n], model) for row in chunk for n in names]
+        inserted += len(await conn.execute_query_dict(head + tuples + tail, params))
+    return inserted

@@ -95,7 +95,10 @@ class SandboxConsole:
 
     async def qr_page(self, config_id: str) -> str:
         """The HTML page a phone opening the QR code's URL sees."""
-        async with self._session.get(f"{self.url}/sandbox/qr/{config_id}") as response:
+        return await self._page(f"qr/{config_id}")
+
+    async def _page(self, path: str) -> str:
+        async with self._session.get(f"{self.url}/sandbox/{path}") as response:
             if response.status != 200:
                 raise SandboxConsoleError(response.status, await response.json())
             return await response.text()
@@ -131,11 +134,36 @@ class SandboxConsole:
 
     async def group_event(self, change_type: str, *, wait: bool = True,
                           **fields: Any) -> dict[str, Any]:
-        """create {owner, name, members}; update {chat_id, update_detail, members,
-        join_scene, quit_scene, owner, name, notice}; dismiss {chat_id}.
+        """create {owner, name, members, admins}; update {chat_id, update_detail, members,
+        join_scene, state, invitor, quit_scene, owner, name, notice}; dismiss {chat_id};
+        any: mem_change_list ("items" | "csv"), fire (False: no callback).
         {"chat", "delivery"}."""
         return dict(await self._post("groups/event", change_type=change_type, wait=wait,
                                      **fields))
+
+    async def bulk_groups(self, owners: list[str], groups_per_owner: int, *,
+                          customers_per_group: int = 0,
+                          name_prefix: str | None = None) -> list[str]:
+        """Groups created without callbacks (existing WeCom data) → their chat ids."""
+        answer = await self._post("groups/bulk", owners=owners,
+                                  groups_per_owner=groups_per_owner,
+                                  customers_per_group=customers_per_group,
+                                  name_prefix=name_prefix)
+        return list(answer["chat_ids"])
+
+    async def join_group(self, config_id: str, *, external_userid: str | None = None,
+                         name: str | None = None, capacity: int | None = None,
+                         wait: bool = True, **fields: Any) -> dict[str, Any]:
+        """A customer scans a group QR code (join way): the one named, else a new one
+        called `name`; fields: any `add_customer` field, fire, mem_change_list.
+        {"chat", "delivery", "create_delivery"}."""
+        return dict(await self._post("groups/join", config_id=config_id,
+                                     external_userid=external_userid, name=name,
+                                     capacity=capacity, wait=wait, **fields))
+
+    async def join_page(self, config_id: str) -> str:
+        """The HTML page a phone opening a join way's qr_code URL sees."""
+        return await self._page(f"join/{config_id}")
 
     async def tag_event(self, change_type: str, *, wait: bool = True,
                         **fields: Any) -> dict[str, Any]:
@@ -166,6 +194,35 @@ class SandboxConsole:
         params = {"external_userid": external_userid} if external_userid else None
         answer = await self._request("GET", "welcome_messages", params=params)
         return list(answer["welcome_messages"])
+
+    # -- group pushes (企业群发) and app messages --
+    async def confirm_group_push(self, msgid: str,
+                                 userid: str | None = None) -> dict[str, Any]:
+        """The sender confirms a group push → the task."""
+        return dict((await self._post("groupmsg/confirm", msgid=msgid,
+                                      userid=userid))["task"])
+
+    async def group_push_policy(self, *, auto: str | None = None, userid: str | None = None,
+                                receive_limit: int | None = None) -> dict[str, Any]:
+        """auto "confirm" | "ignore" for `userid` (else corp-wide); receive_limit per
+        group and month (0: the days of the month) → {"default", "staff",
+        "receive_limit", "receive_limit_now"}."""
+        return dict(await self._post("groupmsg/policy", auto=auto, userid=userid,
+                                     receive_limit=receive_limit))
+
+    async def group_pushes(self, sender: str | None = None) -> list[dict[str, Any]]:
+        """Every group push task, oldest first: {msgid, sender, chat_ids, chats: [{chat_id,
+        status, send_time}], fail_list, text, attachments, status, send_time, reminders,
+        cancelled, ...}."""
+        params = {"sender": sender} if sender else None
+        return list((await self._request("GET", "groupmsg", params=params))["tasks"])
+
+    async def app_messages(self, userid: str | None = None) -> list[dict[str, Any]]:
+        """What message/send delivered to staff, oldest first: {msgid, agentid, touser,
+        invaliduser, msgtype, content, at}."""
+        params = {"userid": userid} if userid else None
+        answer = await self._request("GET", "app-messages", params=params)
+        return list(answer["app_messages"])
 
     # -- faults, time, logs --
     async def fault(self, api: str, errcode: int, count: int = 1) -> dict[str, Any]:

@@ -19,11 +19,13 @@ type 1's 1-3 or type 2's 1-2 (scene 1 only) 41042; config_id missing 41043, unkn
 code is not documented: remark or state over 30 characters, type 1 without exactly
 one user or type 2 without users → 40058; an unknown user → 40003; a user without
 customer contact → 84074; any `party` → 60123 (the sandbox corp has no departments).
+Contact ways share the 500,000 quota with 「加入群聊」 join ways (api_join_way.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -64,6 +66,7 @@ KEPT_AS_GIVEN = ("is_temp", "expires_in", "chat_expires_in", "unionid", "is_excl
 LIST_DEFAULT_SECONDS = 90 * 86400
 LIST_DEFAULT_LIMIT = 100
 LIST_MAX_LIMIT = 1000
+T = TypeVar("T")
 
 
 def qr_url(call: ApiCall, config_id: str) -> str:
@@ -140,7 +143,7 @@ def add_contact_way(call: ApiCall) -> dict[str, Any]:
     if "users" not in changes:
         raise ApiError(INVALID_PARAMETER)
     ways = call.state.contact_ways
-    if len(ways) >= MAX_CONTACT_WAYS:
+    if call.state.way_configs() >= MAX_CONTACT_WAYS:
         raise ApiError(CONTACT_WAY_LIMIT)
     config_id = new_config_id()
     qr_code = qr_url(call, config_id) if scene == QR_CODE else ""
@@ -150,14 +153,20 @@ def add_contact_way(call: ApiCall) -> dict[str, Any]:
     return {"config_id": way.config_id, **({"qr_code": qr_code} if qr_code else {})}
 
 
-def _named_way(call: ApiCall) -> ContactWay:
-    config_id = text(call.body, "config_id")
+def named_config(body: Mapping[str, Any], table: Mapping[str, T]) -> T:
+    """The way (contact or join way) the body's `config_id` names: 41043 when missing,
+    41044 when unknown."""
+    config_id = text(body, "config_id")
     if not config_id:
         raise ApiError(MISSING_CONFIG_ID)
-    way = call.state.contact_ways.get(config_id)
+    way = table.get(config_id)
     if way is None:
         raise ApiError(INVALID_CONFIG_ID)
     return way
+
+
+def _named_way(call: ApiCall) -> ContactWay:
+    return named_config(call.body, call.state.contact_ways.ways)
 
 
 def get_contact_way(call: ApiCall) -> dict[str, Any]:

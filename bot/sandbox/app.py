@@ -17,13 +17,20 @@ from bot.sandbox import (
     api_contact_way,
     api_corp_tag,
     api_external_contact,
+    api_group_chat,
+    api_join_way,
+    api_message,
+    api_msg_template,
     api_token,
     api_user,
     api_welcome,
+    console_app_messages,
     console_callbacks,
     console_contacts,
     console_faults,
+    console_groupmsg,
     console_groups,
+    console_join,
     console_messages,
     console_qr,
     console_setup,
@@ -44,12 +51,13 @@ def create_sandbox_app(settings: Settings,
     app[api.SETTINGS] = settings
     app[STATE] = SandboxState(SandboxClock(clock))
     for area in (api_token, api_external_contact, api_corp_tag, api_contact_way, api_welcome,
-                 api_user):
+                 api_user, api_group_chat, api_join_way, api_msg_template, api_message):
         app.add_routes(area.routes())
     app.add_routes([api.fallback_route()])
     console = web.Application(middlewares=[error_middleware])
     for module in (console_setup, console_contacts, console_groups, console_tags,
-                   console_callbacks, console_faults, console_qr, console_messages):
+                   console_callbacks, console_faults, console_qr, console_messages,
+                   console_join, console_groupmsg, console_app_messages):
         console.add_routes(module.routes())
     app.add_subapp("/sandbox", console)
     app.cleanup_ctx.append(deliverer_context)

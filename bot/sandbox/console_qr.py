@@ -67,13 +67,16 @@ async def show_qr(request: web.Request) -> web.Response:
     ]) + form)
 
 
-async def scan(request: web.Request) -> web.StreamResponse:
-    from_form = request.content_type in FORM_TYPES
-    if from_form:
+async def form_or_json(request: web.Request) -> tuple[Body, bool]:
+    """A console POST's fields, from a page's form or a JSON body; True for a form."""
+    if request.content_type in FORM_TYPES:
         form = await request.post()
-        body = Body({k: v for k, v in form.items() if isinstance(v, str) and v})
-    else:
-        body = await read_body(request)
+        return Body({k: v for k, v in form.items() if isinstance(v, str) and v}), True
+    return await read_body(request), False
+
+
+async def scan(request: web.Request) -> web.StreamResponse:
+    body, from_form = await form_or_json(request)
     state, way = state_of(request), way_named(request)
     answer = await customer_adds(
         request, way.next_guide(), scanning_customer(state, body), state=way.state,

@@ -4,14 +4,14 @@ add a customer to one member (type 1) or one of several (type 2), remembering a
 
 The API creates, reads, updates and deletes them (api_contact_way.py); the console's
 QR page plays a customer scanning one (console_qr.py). Multi-member ways hand out
-their members in turn.
+their members in turn. `Ways` (by config_id) also holds the 「加入群聊」 join ways.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.sandbox.errors import lookup
 
@@ -49,22 +49,37 @@ class ContactWay:
         return guide
 
 
-class ContactWays:
-    def __init__(self) -> None:
-        self.ways: dict[str, ContactWay] = {}
+class WayConfig(Protocol):
+    config_id: str
 
-    def add(self, way: ContactWay) -> ContactWay:
+
+W = TypeVar("W", bound=WayConfig)
+
+
+class Ways(Generic[W]):
+    """Ways by config_id, in creation order; `what` names them in console errors."""
+
+    what = "way"
+
+    def __init__(self) -> None:
+        self.ways: dict[str, W] = {}
+
+    def add(self, way: W) -> W:
         self.ways[way.config_id] = way
         return way
 
-    def get(self, config_id: str) -> ContactWay | None:
+    def get(self, config_id: str) -> W | None:
         return self.ways.get(config_id)
 
-    def require(self, config_id: str) -> ContactWay:
-        return lookup(self.ways, config_id, "contact way")
+    def require(self, config_id: str) -> W:
+        return lookup(self.ways, config_id, self.what)
 
     def delete(self, config_id: str) -> None:
         del self.ways[config_id]
 
     def __len__(self) -> int:
         return len(self.ways)
+
+
+class ContactWays(Ways[ContactWay]):
+    what = "contact way"

@@ -16,6 +16,12 @@ Codes the sandbox chose where WeCom's own answer is not documented (wecom-protoc
 - 45002 for welcome text over 4000 bytes, 44004 for a welcome with neither text nor
   attachments.
 - 60123 for any `party` in a 「联系我」 (the sandbox corp has no departments).
+- 40058 for a join way naming a group that is unknown or dismissed, and for mass
+  messages of chat_type "single" (not simulated); 44004 for a mass message with
+  neither text nor attachments; 41045 when contact ways and join ways together reach
+  their shared 500,000 quota.
+- 48002 for message/send with a token of the customer-contact secret (only the app's
+  own secret may send app messages).
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ V = TypeVar("V")
 
 SYSTEM_BUSY = -1
 INVALID_SECRET = 40001
+INVALID_MESSAGE_TYPE = 40008
 INVALID_USERID = 40003
 INVALID_CORPID = 40013
 INVALID_TOKEN = 40014
+INVALID_AGENTID = 40056
 INVALID_PARAMETER = 40058
 INVALID_TAG = 40068
 INVALID_TAG_NAME = 40071
@@ -51,8 +59,14 @@ CONTACT_WAY_LIMIT = 41045
 MISSING_WELCOME_CODE = 41049
 INVALID_WELCOME_CODE = 41050
 WELCOME_ALREADY_SENT = 41051
+MISSING_MSGID = 41046
+INVALID_MSGID = 41047
+MSG_DISPATCHING = 41063
 TOO_MANY_ATTACHMENTS = 41064
 INVALID_ATTACHMENT_TYPE = 41065
+JOIN_WAY_CHAT_LIMIT = 41091
+MSG_CANCELLED = 41093
+REMIND_LIMIT = 41094
 WELCOME_SENDING = 41096
 TOKEN_EXPIRED = 42001
 EMPTY_CONTENT = 44004
@@ -65,15 +79,19 @@ API_FORBIDDEN = 48002
 NO_PRIVILEGE = 60011
 USERID_NOT_FOUND = 60111
 INVALID_PARTY = 60123
+TOO_MANY_ITEMS = 81017
 NO_RELATIONSHIP = 84061
 NO_CONTACT_PERMISSION = 84074
+NOT_CUSTOMER_GROUP = 90501
 
 ERRMSG: dict[int, str] = {
     SYSTEM_BUSY: "system busy",
     INVALID_SECRET: "invalid secret",
+    INVALID_MESSAGE_TYPE: "invalid message type",
     INVALID_USERID: "invalid userid",
     INVALID_CORPID: "invalid corpid",
     INVALID_TOKEN: "invalid access_token",
+    INVALID_AGENTID: "invalid agentid",
     INVALID_PARAMETER: "invalid parameter",
     INVALID_TAG: "invalid tag id",
     INVALID_TAG_NAME: "invalid tag name",
@@ -94,8 +112,14 @@ ERRMSG: dict[int, str] = {
     MISSING_WELCOME_CODE: "missing welcome code",
     INVALID_WELCOME_CODE: "invalid welcome code",
     WELCOME_ALREADY_SENT: "customer and member already chatted or welcome msg already sent",
+    MISSING_MSGID: "missing msgid",
+    INVALID_MSGID: "invalid msgid",
+    MSG_DISPATCHING: "msg is being dispatched, please try again later",
     TOO_MANY_ATTACHMENTS: "too many attachments",
     INVALID_ATTACHMENT_TYPE: "invalid attachment msgtype",
+    JOIN_WAY_CHAT_LIMIT: "join way links at most 5 group chats",
+    MSG_CANCELLED: "mass msg task already cancelled",
+    REMIND_LIMIT: "remind frequency out of limit",
     WELCOME_SENDING: "welcome msg is being sent by another app",
     TOKEN_EXPIRED: "access_token expired",
     EMPTY_CONTENT: "empty content",
@@ -108,8 +132,10 @@ ERRMSG: dict[int, str] = {
     NO_PRIVILEGE: "no privilege to access/modify contact/party/agent",
     USERID_NOT_FOUND: "userid not found",
     INVALID_PARTY: "invalid party id",
+    TOO_MANY_ITEMS: "too many items requested",
     NO_RELATIONSHIP: "not external contact",
     NO_CONTACT_PERMISSION: "no external contact permission",
+    NOT_CUSTOMER_GROUP: "not a customer group chat",
 }
 
 

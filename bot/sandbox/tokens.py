@@ -4,7 +4,8 @@ welcome codes.
 Access tokens (gettoken): each call issues a new token valid for
 settings.sandbox.token_expires_in seconds; earlier ones stay valid until they expire.
 An expired token answers 42001; one never issued, garbled or invalidated by the console
-answers 40014.
+answers 40014. Each token remembers which app's secret it was issued for (the
+customer-contact secret or the self-built app's), as WeCom's tokens are per app.
 
 Welcome codes: issued with add_external_contact / add_half_external_contact events,
 valid 20 s after the event and usable once (41050 when unknown or expired, 41051 once
@@ -26,16 +27,23 @@ from bot.sandbox.errors import (
 from bot.sandbox.ids import new_secret
 
 WELCOME_CODE_TTL_SECONDS = 20
+CONTACT_APP, AGENT_APP = "contact", "agent"
 
 
 class AccessTokens:
     def __init__(self) -> None:
         self._expires_at: dict[str, float] = {}
+        self._app: dict[str, str] = {}
 
-    def issue(self, now: float, expires_in: int) -> str:
+    def issue(self, now: float, expires_in: int, app: str = CONTACT_APP) -> str:
         token = new_secret()
         self._expires_at[token] = now + expires_in
+        self._app[token] = app
         return token
+
+    def app_of(self, token: str) -> str | None:
+        """CONTACT_APP or AGENT_APP: whose secret the token was issued for."""
+        return self._app.get(token)
 
     def check(self, token: str, now: float) -> None:
         expires_at = self._expires_at.get(token)
@@ -47,6 +55,7 @@ class AccessTokens:
     def invalidate_all(self) -> int:
         count = len(self._expires_at)
         self._expires_at.clear()
+        self._app.clear()
         return count
 
     def __len__(self) -> int:

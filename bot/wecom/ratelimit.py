@@ -1,4 +1,5 @@
-"""Outgoing WeCom calls per API path, corp and minute, counted in Redis.
+"""Outgoing WeCom calls per API path, corp and window (a minute by default), counted in
+Redis.
 
 WeCom allows a corp 10,000 calls a minute per API and answers 45009 past that, then
 blocks the API for the rest of its minute window (wecom-protocol.md §4.2). Counting our
@@ -16,6 +17,11 @@ permits a process reserved and did not use before the window ended are lost, at 
 may wait for the next window while another still holds unused permits. Limits under
 400/min use blocks of 1, i.e. exact counting. Clock and sleep are injected so tests do
 not wait.
+
+`window_seconds` makes the window another length: the group SOP dispatcher paces its
+add_msg_template calls per second (`sop.push_calls_per_second`) with a 1-second window
+on top of the transport's per-minute one. Limits are then calls per that window, and
+the Redis keys carry the length so the two windows of one API never share a counter.
 """
 
 from __future__ import annotations
@@ -44,8 +50,11 @@ def block_for(limit: int) -> int:
 class WindowTooFar(Exception):
     """The API's limit is used up and the next window opens after the caller's deadline."""
 
-    def __init__(self, api: str, limit: int, wait: float) -> None:
-        super().__init__(f"{api}: {limit}/min used up; the next window is {wait:.1f} s away")
+    def __init__(
+        self, api: str, limit: int, wait: float, window_seconds: int = WINDOW_SECONDS
+    ) -> None:
+        per = "min" if window_seconds == WINDOW_SECONDS else f"{window_seconds}s"
+        super().__init__(f"{api}: {limit}/{per} used up; the next window is {wait:.1f} s away")
         self.api = api
         self.limit = limit
         self.wait = wait
@@ -58,7 +67,10 @@ class _Permits:
 
 
 class RateLimiter:
-    """`acquire(api)` returns once a call of `api` fits in its per-minute limit."""
+    """`acquire(api)` returns once a call of `api` fits in its limit per window.
+
+    `per_minute` and `per_api` are calls per window: per minute with the default
+    `window_seconds`, per second with `window_seconds=1`."""
 
     def __init__(
         self,
@@ -69,9 +81,14 @@ class RateLimiter:
         per_api: Mapping[str, int],
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[object]],
+        window_seconds: int = WINDOW_SECONDS,
     ) -> None:
+        if window_seconds < 1:
+            raise ValueError("window_seconds must be >= 1")
+        self._window = window_seconds
+        self._key_prefix = (f"wecom:ratelimit:{corp_id}" if window_seconds == WINDOW_SECONDS
+                            else f"wecom:ratelimit:{corp_id}:w{window_seconds}")
         self._redis = redis
-        self._corp_id = corp_id
         self._per_minute = per_minute
         self._per_api = dict(per_api)
         self._clock = clock
@@ -88,7 +105,7 @@ class RateLimiter:
         limit = self.limit_for(api)
         earliest_window = 0
         while True:
-            window = max(int(self._clock() // WINDOW_SECONDS), earliest_window)
+            window = max(int(self._clock() // self._window), earliest_window)
             if self._take(api, window):
                 return
             # One reservation at a time per API: the others then take from its block.
@@ -100,9 +117,9 @@ class RateLimiter:
                     self._permits[api] = _Permits(window, granted - 1)
                     return
             now = self._clock()
-            wait = max(0.0, (window + 1) * WINDOW_SECONDS - now)
+            wait = max(0.0, (window + 1) * self._window - now)
             if deadline is not None and now + wait > deadline:
-                raise WindowTooFar(api, limit, wait)
+                raise WindowTooFar(api, limit, wait, self._window)
             log.info(
                 "wecom_rate_limit_wait api=%s limit=%d count=%d wait_seconds=%.3f",
                 api, limit, count, wait,
@@ -121,9 +138,9 @@ class RateLimiter:
         """Count a block of calls in Redis; returns how many of them fit under the limit
         (0 when none does) and the window's count."""
         block = block_for(limit)
-        key = f"wecom:ratelimit:{self._corp_id}:{api}:{window}"
+        key = f"{self._key_prefix}:{api}:{window}"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incrby(key, block)
-            pipe.expire(key, 2 * WINDOW_SECONDS)
+            pipe.expire(key, 2 * self._window)
             count, _ = await pipe.execute()
         return max(0, min(block, limit - (count - block))), count

@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                 ('chat_id', fields.CharField(max_length=64)),
                 ('label', fields.CharField(max_length=64)),
             ],
-            options={'table': 'group_label', 'app': 'models', 'unique_together': (('chat_id', 'label'),), 'indexes': [Index(fields=['label'])], 'pk_attr': 'id', 'table_description': 'An operators\' label on a group (e.g. "store:Shanghai-01", "VIP group"); local'},
+            options={'table': 'group_label', 'app': 'models', 'unique_together': (('chat_id', 'label'),), 'indexes': [Index(fields=['label'])], 'pk_attr': 'id', 'table_description': 'An operators\' label on a group (e.g. "store:Shanghai-01", "VIP group"), local'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
                 ('left_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('quit_scene', fields.SmallIntField(null=True)),
             ],
-            options={'table': 'group_member', 'app': 'models', 'unique_together': (('chat_id', 'userid'),), 'indexes': [Index(fields=['userid'])], 'pk_attr': 'id', 'table_description': 'One member of a group; a member who left keeps the row with `left_at` set.'},
+            options={'table': 'group_member', 'app': 'models', 'unique_together': (('chat_id', 'userid'),), 'indexes': [Index(fields=['userid'])], 'pk_attr': 'id', 'table_description': 'One member of a group. A member who left keeps the row with `left_at` set.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -158,7 +158,7 @@ class Migration(migrations.Migration):
                 ('attachments', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('retired_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'sop_step', 'app': 'models', 'pk_attr': 'id', 'table_description': "One step of a plan. Editing a plan keeps a step's id (and so its sent tasks);"},
+            options={'table': 'sop_step', 'app': 'models', 'pk_attr': 'id', 'table_description': "One step of a plan. Editing a plan keeps a step's id (and so its sent tasks)."},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -102,11 +103,13 @@ def settings(settings: Settings) -> Settings:
 
 
 @asynccontextmanager
-async def admin_client(settings: Settings, *, worker: bool = False) -> AsyncIterator[AdminClient]:
-    """The app serving `settings`; with `worker`, also a worker process when the settings
-    use Redis (the embedded default processes events in the app)."""
+async def admin_client(settings: Settings, *, worker: bool = False,
+                       clock: Callable[[], float] = time.time) -> AsyncIterator[AdminClient]:
+    """The app serving `settings` (its clock: `clock`); with `worker`, also a worker
+    process when the settings use Redis (the embedded default processes events in the
+    app)."""
     async with AsyncExitStack() as stack:
-        url = await stack.enter_async_context(serve_app(settings))
+        url = await stack.enter_async_context(serve_app(settings, clock))
         if worker:
             await stack.enter_async_context(worker_process(settings))
         session = await stack.enter_async_context(aiohttp.ClientSession())

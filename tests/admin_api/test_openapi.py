@@ -44,7 +44,13 @@ async def test_document_paths_are_the_routes(admin: AdminClient, settings: Setti
     routes = mounted_admin_routes(settings)
     assert documented == routes
     assert ("get", "/admin/api/channels/{id}/poster.svg") in routes
-    assert len(routes) == 19
+    assert ("get", "/admin/api/groups/join-ways") in routes
+    assert ("post", "/admin/api/groups/join-ways") in routes
+    for method, path in (("post", "/sop/plans"), ("get", "/sop/plans/{id}"),
+                         ("patch", "/sop/plans/{id}"), ("delete", "/sop/plans/{id}"),
+                         ("get", "/sop/plans/{id}/preview"), ("get", "/sop/plans/{id}/report")):
+        assert (method, f"/admin/api{path}") in routes
+    assert len(routes) == 37
 
 
 async def test_document_is_consistent(admin: AdminClient) -> None:

@@ -122,3 +122,18 @@ async def test_a_block_serves_only_its_own_window(redis: Redis, fake_time: FakeT
 
 def test_small_limits_count_every_call() -> None:
     assert [block_for(n) for n in (1, 399, 400, 10_000, 1_000_000)] == [1, 1, 2, 50, 50]
+
+
+async def test_a_one_second_window_paces_calls_per_second(
+    redis: Redis, fake_time: FakeTime
+) -> None:
+    per_second = RateLimiter(redis, "corp", per_minute=2, per_api={}, clock=fake_time.clock,
+                             sleep=fake_time.sleep, window_seconds=1)
+    for _ in range(5):
+        await per_second.acquire("x")
+
+    # START is a whole second: 2 calls, wait for the next second, 2, wait, 1.
+    assert fake_time.sleeps == [1.0, 1.0]
+    # Counted apart from the per-minute window of the same API.
+    assert await redis.get(f"wecom:ratelimit:corp:x:{int(START // WINDOW_SECONDS)}") is None
+    assert int(await redis.get(f"wecom:ratelimit:corp:w1:x:{int(START) + 2}") or 0) == 1
