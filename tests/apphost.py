@@ -108,6 +108,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "QUEUE__LEASE_SECONDS": str(settings.queue.lease_seconds),
         "QUEUE__MAX_ATTEMPTS": str(settings.queue.max_attempts),
         "WECOM__BUSY_BACKOFF_SECONDS": str(settings.wecom.busy_backoff_seconds),
+        "SOP__TICK_SECONDS": str(settings.sop.tick_seconds),
     }
     env.update({f"SCRM__{key}": value for key, value in values.items()})
     return env

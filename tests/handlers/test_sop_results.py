@@ -6,15 +6,15 @@ and the app's scheduler running ticks on its own."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.settings import Settings, WeComSettings
 from handlers.sop_claim import SEND_LEASE, claim_due
 from handlers.sop_plans import StepSpec
 from handlers.sop_tick import create_due_tasks
 from models.sop import SopPush, TaskStatus
-from tests.apphost import serve_app, wait_for
-from tests.handlers.sop_world import ADD, SopWorld, sop_world
+from tests.apphost import serve_app, wait_for, worker_process
+from tests.handlers.sop_world import ADD, SHANGHAI, SopWorld, chats_pushed, sop_world
 from tests.sandbox_fixtures import SandboxConsole
 
 MINUTE = timedelta(minutes=1)
@@ -158,13 +158,19 @@ async def test_a_task_whose_dispatcher_died_is_failed_never_pushed_twice(
         assert await w.pushes() == []
 
 
-async def test_the_app_scheduler_ticks_on_its_own(
+async def test_the_workers_tick_on_their_own(
     settings: Settings, sandbox: SandboxConsole
 ) -> None:
-    async with sop_world(settings, sandbox) as w:
-        due = (await w.planned(StepSpec(day_offset=1, time="10:00", text="自动"))).at("10:00")
+    """No `run_sop_tick` call here: the embedded server's in-process worker, or a
+    `run.py worker` process on PostgreSQL + Redis, ticks every sop.tick_seconds."""
     ticking = dataclasses.replace(settings, sop=dataclasses.replace(settings.sop,
                                                                     tick_seconds=0.05))
-    async with serve_app(ticking, clock=lambda: due.timestamp()):
-        pushes = await wait_for(sandbox.group_pushes, what="the app's tick to push")
+    async with sop_world(ticking, sandbox) as w:
+        (group,) = await w.add_groups(["zhangsan"], 1)
+        soon = datetime.now(UTC) + timedelta(seconds=1)
+        await w.plan([StepSpec(at=soon.astimezone(SHANGHAI).replace(tzinfo=None),
+                               text="自动")], created=group.created_at)
+    async with serve_app(ticking), worker_process(ticking):
+        pushes = await wait_for(sandbox.group_pushes, what="a worker's tick to push")
     assert [p["text"] for p in pushes] == ["自动"]
+    assert chats_pushed(pushes) == [group.chat_id]
