@@ -7,6 +7,8 @@ with one line naming the key. Secrets never appear in `repr()` or logs.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -132,6 +134,42 @@ class SopSettings:
 
 
 @dataclass(frozen=True)
+class LevelSettings:
+    """One member level (V1–V5): reached at `growth`, with its benefits."""
+
+    name: str
+    growth: int
+    points_multiplier: float
+    birthday_gift_points: int
+    benefits: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MemberSettings:
+    session_days: int
+    # AES-256-GCM key (base64 of 32 bytes) for phone numbers and WeChat session keys.
+    data_key: str = field(repr=False)
+    # HMAC key for the phone lookup hash (≥ 16 characters).
+    lookup_key: str = field(repr=False)
+    login_per_minute: int = 30
+    notify_guide_on_upgrade: bool = True
+    levels: tuple[LevelSettings, ...] = ()
+
+
+@dataclass(frozen=True)
+class PointsSettings:
+    expire_after_days: int
+    expiring_soon_days: int
+    first_guide_add: int
+    checkin_daily: int
+    # Extra points on the Nth consecutive day, e.g. {"7" = 20, "30" = 100}.
+    checkin_streak_bonus: Mapping[str, int]
+    per_yuan: float
+    birthday_month_bonus: int
+    scan_first_verification: int
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
@@ -143,6 +181,8 @@ class Settings:
     sandbox: SandboxSettings
     channels: ChannelSettings
     sop: SopSettings
+    members: MemberSettings
+    points: PointsSettings
 
     @property
     def wecom_api_base(self) -> str:
@@ -169,7 +209,12 @@ _SECTIONS: dict[str, type] = {
     "sandbox": SandboxSettings,
     "channels": ChannelSettings,
     "sop": SopSettings,
+    "members": MemberSettings,
+    "points": PointsSettings,
 }
+
+# Settings that are lists of tables ([[members.levels]]): the type of each table.
+_TABLE_LISTS: dict[str, type] = {"tuple[LevelSettings, ...]": LevelSettings}
 
 
 def load_settings(
@@ -251,6 +296,12 @@ def _coerce(key: str, type_name: Any, value: Any) -> Any:
             if not isinstance(value, str):
                 raise ValueError
             return str(value)
+        if type_name in _TABLE_LISTS:
+            tables = json.loads(value) if from_env else value
+            if not isinstance(tables, list):
+                raise ValueError
+            return tuple(_build_section(f"{key}[{i}]", _TABLE_LISTS[type_name], table)
+                         for i, table in enumerate(tables))
         if type_name.startswith("tuple"):
             items = _parse_list(value) if from_env else value
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
@@ -287,6 +338,13 @@ def _describe(type_name: str) -> str:
 _AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
 _TOKEN = re.compile(r"[A-Za-z0-9]{1,32}")
 _RECEIVE_LIMIT = re.compile(r"days_in_month|[1-9][0-9]{0,3}/(month|week|day)")
+
+
+def _is_aes_key(text: str) -> bool:
+    try:
+        return len(base64.b64decode(text, validate=True)) == 32
+    except (ValueError, binascii.Error):
+        return False
 
 
 def _validate(s: Settings) -> None:
@@ -334,6 +392,21 @@ def _validate(s: Settings) -> None:
     check(s.sop.push_calls_per_second >= 1, "setting sop.push_calls_per_second must be >= 1")
     check(s.sop.confirm_hours >= 1, "setting sop.confirm_hours must be >= 1")
     check(s.sop.poll_every_seconds >= 1, "setting sop.poll_every_seconds must be >= 1")
+    check(s.members.session_days >= 1, "setting members.session_days must be >= 1")
+    check(_is_aes_key(s.members.data_key),
+          "setting members.data_key must be base64 of 32 bytes (AES-256)")
+    check(len(s.members.lookup_key) >= 16, "setting members.lookup_key needs >= 16 characters")
+    check(s.members.login_per_minute >= 1, "setting members.login_per_minute must be >= 1")
+    levels = s.members.levels
+    check(len(levels) >= 1 and levels[0].growth == 0,
+          "setting members.levels: at least one level, the first at growth 0")
+    check(all(a.growth < b.growth for a, b in zip(levels, levels[1:], strict=False)),
+          "setting members.levels: growth thresholds must increase")
+    check(all(level.points_multiplier > 0 for level in levels),
+          "setting members.levels: points_multiplier must be > 0")
+    check(s.points.expire_after_days >= 1, "setting points.expire_after_days must be >= 1")
+    check(all(k.isdigit() and int(k) >= 2 for k in s.points.checkin_streak_bonus),
+          "setting points.checkin_streak_bonus: keys are streak lengths (>= 2)")
     check(s.sandbox.delivery_retries >= 0, "setting sandbox.delivery_retries must be >= 0")
     check(all(len(t) >= 16 for t in s.admin.tokens),
           "setting admin.tokens: each token needs >= 16 characters")
