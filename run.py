@@ -11,6 +11,7 @@
     python run.py events failed      list events that failed processing
     python run.py events replay ID   put a failed event back in the queue
     python run.py sop tick [--now T] one group SOP tick (due steps, pushes, results)
+    python run.py orders import FILE import orders from other channels (CSV, progress bar)
 """
 
 from __future__ import annotations
@@ -123,6 +124,17 @@ def _sop_tick(now: str | None) -> Callable[[Settings], Coroutine[Any, Any, None]
     return run
 
 
+def _orders_import(path: str) -> Callable[[Settings], Coroutine[Any, Any, None]]:
+    async def run(settings: Settings) -> None:
+        from pathlib import Path
+
+        from bot.orders_cli import import_orders_file
+
+        await import_orders_file(settings, Path(path))
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description="Anxin SCRM")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -143,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     sop_sub = sop.add_subparsers(dest="sop_command", required=True)
     tick = sop_sub.add_parser("tick", help="run one SOP tick and print its counts")
     tick.add_argument("--now", help="the tick's time, ISO 8601 (default: now; no offset: UTC)")
+    orders = sub.add_parser("orders", help="orders from other sales channels")
+    orders_sub = orders.add_subparsers(dest="orders_command", required=True)
+    orders_import = orders_sub.add_parser("import", help="import a CSV of orders")
+    orders_import.add_argument("file", help="CSV with a header row (see README)")
     args = parser.parse_args(argv)
 
     _configure_logging(args.verbose)
@@ -174,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         runner = _sync_groups
     elif command == "sop":
         runner = _sop_tick(args.now)
+    elif command == "orders":
+        runner = _orders_import(args.file)
     else:
         runner = async_commands[command]
     try:

@@ -17,7 +17,10 @@ from admin_api import (
     funnel,
     group_join_ways,
     groups,
+    members,
     openapi,
+    orders,
+    points,
     sop,
     sop_reports,
     tag_rules,
@@ -31,6 +34,6 @@ def create_admin_app() -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     # group_join_ways before groups: `/groups/join-ways` is not a `/groups/{chat_id}`.
     for module in (openapi, channels, channel_media, funnel, tags, tag_rules, events,
-                   group_join_ways, groups, sop, sop_reports):
+                   group_join_ways, groups, sop, sop_reports, members, points, orders):
         app.add_routes(module.routes)
     return app

@@ -14,16 +14,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from admin_api.errors import Unauthorized
+from bot.bearer import presented_token
 from bot.keys import SETTINGS
-
-_SCHEME = "bearer "
-
-
-def presented_token(request: web.Request) -> str:
-    header = request.headers.get("Authorization", "")
-    if header[: len(_SCHEME)].lower() != _SCHEME:
-        return ""
-    return header[len(_SCHEME):].strip()
 
 
 def is_known(token: str, tokens: tuple[str, ...]) -> bool:

@@ -12,10 +12,10 @@ import xml.etree.ElementTree as ET
 
 from aiohttp import web
 
-from admin_api import query
 from admin_api.channels import find_channel
 from admin_api.errors import NotFound
 from admin_api.qr_render import qr_path, qr_png
+from bot import query
 from models.channels import Channel
 
 DEFAULT_BOX_SIZE = 10

@@ -11,13 +11,13 @@ import logging
 
 from aiohttp import web
 
-from admin_api import query
 from admin_api.channel_input import apply_changes, new_spec
 from admin_api.errors import NotFound
 from admin_api.json_body import read_object
-from admin_api.pagination import Page
 from admin_api.serialize import channel_json, tag_names, tag_refs
+from bot import query
 from bot.keys import WECOM
+from bot.pagination import Page
 from handlers import channels
 from models.channels import Channel
 

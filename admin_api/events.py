@@ -10,11 +10,11 @@ import logging
 
 from aiohttp import web
 
-from admin_api import query
 from admin_api.errors import Conflict, NotFound
-from admin_api.pagination import Page
 from admin_api.serialize import event_json
+from bot import query
 from bot.keys import LANES
+from bot.pagination import Page
 from bot.processing import replay
 from bot.queue import enqueuer
 from handlers.dispatch import is_urgent

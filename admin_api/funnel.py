@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from admin_api import query
 from admin_api.channels import find_channel
 from admin_api.errors import InputError
+from bot import query
 from bot.keys import CLOCK
 from handlers.funnel import channel_funnel, funnel_csv
 

@@ -19,9 +19,9 @@ from tortoise.functions import Count
 from admin_api.errors import Conflict
 from admin_api.groups import path_row
 from admin_api.json_body import JsonObject, read_object
-from admin_api.pagination import Page
 from admin_api.serialize import iso
 from bot.keys import WECOM
+from bot.pagination import Page
 from handlers import group_join_ways
 from handlers.group_join_ways import JoinWaySpec, StateTaken, spec_of
 from handlers.tags import names_of

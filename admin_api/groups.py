@@ -16,12 +16,12 @@ from aiohttp import web
 from tortoise.expressions import Subquery
 from tortoise.models import Model
 
-from admin_api import query
 from admin_api.errors import InputError, NotFound
 from admin_api.json_body import read_object
-from admin_api.pagination import Page
 from admin_api.serialize import iso
+from bot import query
 from bot.keys import WECOM
+from bot.pagination import Page
 from handlers.group_labels import change_labels, labels_of, replace_labels
 from handlers.group_sync import sync_groups
 from models.groups import CUSTOMER_MEMBER, GroupChat, GroupLabel, GroupMember, GroupStatus

@@ -11,9 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from admin_api.openapi_groups import CHAT_ID, CONFIG_ID, GROUP_SCHEMAS
+from admin_api.openapi_members import MEMBER_SCHEMAS
+from admin_api.openapi_points import IMPORT_BODY, POINTS_SCHEMAS
 from admin_api.openapi_schemas import ERROR_STATUS, Schema, components, ref
 from admin_api.openapi_sop import SOP_SCHEMAS
-from admin_api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from bot.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from models.sop import TaskStatus
 
 PREFIX = "/admin/api"
@@ -59,6 +61,12 @@ _SOP_FORMAT = _query("format", "json, or csv with a header row (or Accept: text/
                      {"type": "string", "enum": ["json", "csv"], "default": "json"})
 _TAG_ID = {"name": "tag_id", "in": "path", "required": True,
            "description": "the WeCom tag id", "schema": {"type": "string"}}
+
+_ADJUST = op("An operator's credit or debit of a member's points, idempotent by key",
+             "adjustPoints", (201, "the ledger entry made", _json(ref("LedgerEntry"))),
+             errors=(*_INPUT, "NotFound", "Conflict"), body="PointsAdjust")
+_ADJUST["responses"]["200"] = {"description": "the same key again: the entry made the first "
+                                              "time", "content": _json(ref("LedgerEntry"))}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/openapi.json": {"get": op(
@@ -243,6 +251,15 @@ PATHS: dict[str, dict[str, Any]] = {
                     _query("status", "only tasks in this status",
                            {"type": "string", "enum": [s.value for s in TaskStatus]}),
                     _query("step_id", "only this step's tasks", {"type": "integer"})))},
+    "/members/{id}": {"get": op(
+        "A member: profile, identities (phone masked), level, points and latest ledger",
+        "getMember", (200, "the member", _json(ref("MemberDetail"))), errors=("NotFound",),
+        parameters=(_ID,))},
+    "/points/adjust": {"post": _ADJUST},
+    "/orders/import": {"post": {**op(
+        "Import orders from other sales channels: points and growth once, refunds reversed",
+        "importOrders", (200, "what the import did", _json(ref("OrderImportSummary"))),
+        errors=_INPUT), "requestBody": IMPORT_BODY}},
 }
 
 DESCRIPTION = f"""The operators' API of Anxin SCRM.
@@ -269,7 +286,8 @@ def document() -> dict[str, Any]:
 
 def _components() -> dict[str, Any]:
     merged = components()
-    merged["schemas"] = {**merged["schemas"], **GROUP_SCHEMAS, **SOP_SCHEMAS}
+    merged["schemas"] = {**merged["schemas"], **GROUP_SCHEMAS, **SOP_SCHEMAS,
+                         **MEMBER_SCHEMAS, **POINTS_SCHEMAS}
     return merged
 
 

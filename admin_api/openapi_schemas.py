@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from admin_api.json_body import MAX_BODY_BYTES
-from admin_api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from bot.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.channels import MAX_ATTACHMENTS, MAX_STATE_CHARS, MAX_TEXT_BYTES
 from handlers.tags import MAX_NAME_CHARS
 from models.channels import ChannelKind

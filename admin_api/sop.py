@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from admin_api import query
 from admin_api.errors import NotFound
 from admin_api.json_body import read_object
-from admin_api.pagination import Page
 from admin_api.serialize import iso
 from admin_api.sop_input import apply_changes, new_spec
+from bot import query
 from bot.keys import CLOCK
+from bot.pagination import Page
 from handlers.sop_plans import (
     ANCHOR_OF,
     TargetSpec,

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from tortoise.queryset import QuerySet
 
-from admin_api import query
 from admin_api.errors import InputError
-from admin_api.pagination import Page
 from admin_api.sop import app_now, find_plan
+from bot import query
+from bot.pagination import Page
 from handlers.sop_plans import plan_zone
 from handlers.sop_preview import preview
 from handlers.sop_report import (

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from admin_api.errors import InputError, NotFound
 from admin_api.json_body import read_object
-from admin_api.pagination import Page
 from bot.keys import WECOM
+from bot.pagination import Page
 from handlers.tags import (
     MAX_NAME_CHARS,
     RuleSpec,

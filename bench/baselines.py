@@ -1,9 +1,12 @@
-"""Comparison servers for bench/callback_ingest.py, each its own process on loopback.
+"""Comparison servers for the benchmarks, each its own process on loopback.
 
-    python bench/baselines.py bare PORT               (a) aiohttp, answers 200, nothing else
-    python bench/baselines.py aiohttp-wechatpy PORT   (c) aiohttp, wechatpy decrypt + parse
+    python -m bench.baselines bare PORT               (a) aiohttp, answers 200, nothing else
+    python -m bench.baselines aiohttp-wechatpy PORT   (c) aiohttp, wechatpy decrypt + parse
     gunicorn -w 1 -b 127.0.0.1:PORT bench.flask_baseline:app
                                                       (b) Flask + wechatpy (bench/flask_baseline.py)
+    python -m bench.baselines json PORT               bench/member_api.py's ceiling: aiohttp
+                                                      answering GET /miniapp/api/me with a
+                                                      fixed member profile as JSON
 
 (b) and (c) run the same handler body, the one wechatpy's documentation gives for a
 WeCom callback: `WeChatCrypto(token, key, corp_id).decrypt_message(body, signature,
@@ -14,11 +17,8 @@ plus SCRM__ env overrides), the same ones the benchmark signs with.
 
 from __future__ import annotations
 
-import os
 import sys
-
-if __package__ in (None, ""):
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from typing import Any
 
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
@@ -30,6 +30,14 @@ from bot.settings import load_settings
 _WECOM = load_settings().wecom
 TOKEN, ENCODING_AES_KEY, CORP_ID = _WECOM.token, _WECOM.encoding_aes_key, _WECOM.corp_id
 CALLBACK = "/wecom/callback"
+ME = "/miniapp/api/me"
+# About the size and shape of a member's `GET /miniapp/api/me` answer.
+PROFILE: dict[str, Any] = {
+    "id": 1234, "nickname": "会员1234", "avatar": "https://example.com/a/1234.png",
+    "level": {"level": 1, "name": "V1", "benefits": ["会员价"]},
+    "growth": 0, "next_level_growth": 500, "points": 10, "points_expiring_soon": 0,
+    "guide": None,
+}
 
 
 def decrypt_and_parse(body: bytes, signature: str, timestamp: str, nonce: str) -> object | None:
@@ -58,18 +66,24 @@ def run_aiohttp(kind: str, port: int) -> None:
             return web.Response(status=403)
         return web.Response(status=200)
 
+    async def profile(request: web.Request) -> web.Response:
+        return web.json_response(PROFILE)
+
     async def ping(request: web.Request) -> web.Response:
         return web.Response(text="pong")
 
-    handlers = {"bare": bare, "aiohttp-wechatpy": wechatpy_handler}
     app = web.Application()
-    app.router.add_post(CALLBACK, handlers[kind])
+    if kind == "json":
+        app.router.add_get(ME, profile)
+    else:
+        handlers = {"bare": bare, "aiohttp-wechatpy": wechatpy_handler}
+        app.router.add_post(CALLBACK, handlers[kind])
     app.router.add_get("/ping", ping)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("bare", "aiohttp-wechatpy"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("bare", "aiohttp-wechatpy", "json"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     run_aiohttp(sys.argv[1], int(sys.argv[2]))

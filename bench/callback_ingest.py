@@ -4,7 +4,7 @@ that compares with what people run today.
 
     .venv/bin/pip install -e '.[bench]'        # Flask + gunicorn for baseline (b)
     apt-get install wrk                        # optional; else a Python load generator
-    .venv/bin/python bench/callback_ingest.py [--quick] [--events N] [--duration S]
+    .venv/bin/python -m bench.callback_ingest [--quick] [--events N] [--duration S]
                                               [--skip-baselines] [--workers W]
 
 Needs PostgreSQL (default postgres://postgres@127.0.0.1:5432/bench; the database is
@@ -41,32 +41,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import loadgen  # noqa: E402
-from bench.cpuload import CpuShare, CpuWatch  # noqa: E402
-from bench.events import (  # noqa: E402
-    CallbackSigner,
-    Request,
-    synthetic_pairs,
-    write_request_file,
-)
-from bench.processes import (  # noqa: E402
+from bench import loadgen
+from bench.cpuload import CpuShare, CpuWatch
+from bench.events import CallbackSigner, synthetic_pairs
+from bench.loadgen import Request, fmt_ms, fmt_rate, write_request_file
+from bench.processes import (
     PYTHON,
     Proc,
     Processes,
     Stores,
+    bench_parser,
     cpu_model,
     free_port,
     http_json,
     migrate,
+    print_report,
     run_bench,
     say,
     wait_http,
 )
-from bot.settings import load_settings  # noqa: E402
+from bot.settings import load_settings
 
 REFERENCE = {"a": 17_000.0, "c": 5_800.0, "b": 3_200.0}  # 2 cores, generator on the box
 SERVER_LABELS = {
@@ -75,16 +69,6 @@ SERVER_LABELS = {
     "c": "(c) aiohttp + wechatpy",
     "ours": "**Anxin SCRM** `run.py serve`",
 }
-
-
-# --- small utilities -------------------------------------------------------------------
-
-def fmt_rate(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
-
-
-def fmt_ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -153,10 +137,10 @@ class Bench:
     def start_baseline(self, kind: str, port: int) -> Proc:
         env = self.env()
         if kind == "a":
-            proc = self.procs.start("baseline-a", [PYTHON, "bench/baselines.py", "bare",
+            proc = self.procs.start("baseline-a", [PYTHON, "-m", "bench.baselines", "bare",
                                                    str(port)], env)
         elif kind == "c":
-            proc = self.procs.start("baseline-c", [PYTHON, "bench/baselines.py",
+            proc = self.procs.start("baseline-c", [PYTHON, "-m", "bench.baselines",
                                                    "aiohttp-wechatpy", str(port)], env)
         else:
             gunicorn = Path(PYTHON).with_name("gunicorn")
@@ -404,7 +388,7 @@ class Bench:
             "ours": "verify, decrypt, parse, dedupe, durable INSERT (PostgreSQL), "
                     "enqueue (Redis stream)",
         }
-        command = "python bench/callback_ingest.py" + (" --quick" if args.quick else "") + (
+        command = "python -m bench.callback_ingest" + (" --quick" if args.quick else "") + (
             " --skip-baselines" if args.skip_baselines else "")
         lines = [
             "",
@@ -451,15 +435,11 @@ class Bench:
         if noisy is not None:
             lines += ["", f"Other processes used up to {noisy.others:.2f} cores during the "
                           "run: the figures are lower than on a quiet machine."]
-        say("\n".join(lines))
-        say("")
-        say(f"logs of every process: {self.log_dir}")
-        return 0 if all(passed for _, _, passed in targets) else 1
+        return print_report(lines, self.log_dir, all(passed for _, _, passed in targets))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = bench_parser(__doc__)
     p.add_argument("--events", type=int, default=20_000,
                    help="distinct events in the burst (default 20000; +10%% re-deliveries)")
     p.add_argument("--duration", type=float, default=10.0,

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 SERVICES = {"postgres", "redis-server"}
+# Other processes using this much (cores) during a phase make the figures noisy.
+NOISY_CORES = 0.15
 
 
 def _processes() -> dict[int, tuple[str, int, int]]:
@@ -100,3 +103,14 @@ class CpuWatch:
         top = max(by_name.items(), key=lambda kv: kv[1])[0] if by_name else ""
         return CpuShare(seconds, bench / seconds, services / seconds, others / seconds,
                         top if others / seconds >= 0.05 else "")
+
+
+def noisy_note(shares: Iterable[CpuShare | None]) -> list[str]:
+    """Report lines saying that other processes took a noticeable share of the CPU in
+    some phase (none when the machine was quiet enough)."""
+    busiest = max((s for s in shares if s is not None), key=lambda s: s.others, default=None)
+    if busiest is None or busiest.others < NOISY_CORES:
+        return []
+    return ["", f"Other processes used up to {busiest.others:.2f} cores during a phase "
+                f"({busiest.top_other or 'several'}): the figures are lower and noisier than "
+                "on a quiet machine."]

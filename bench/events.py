@@ -1,6 +1,6 @@
 """Signed, encrypted WeCom callbacks for the benchmark, built the way WeCom builds them.
 
-Each callback is `(path_and_query, body)` for `POST /wecom/callback`: an
+Each callback is a `Request(path_and_query, body)` for `POST /wecom/callback`: an
 `add_external_contact` event for one (staff, customer) pair, AES-encrypted with the
 corp's EncodingAESKey (WXBizMsgCrypt: 16 random bytes, length, message, corp id,
 PKCS#7), wrapped in the `<xml><Encrypt>` envelope, with `msg_signature` over
@@ -16,14 +16,14 @@ import os
 import secrets
 import struct
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from bench.loadgen import Request
 from bot.settings import Settings
 
-Request = tuple[str, bytes]
 CALLBACK_PATH = "/wecom/callback"
 
 
@@ -75,7 +75,7 @@ class CallbackSigner:
             f"<Encrypt><![CDATA[{encrypted}]]></Encrypt>"
             "<AgentID><![CDATA[1000002]]></AgentID></xml>"
         ).encode()
-        return f"{CALLBACK_PATH}?{query}", body
+        return Request(f"{CALLBACK_PATH}?{query}", body)
 
     def add_contact_requests(self, pairs: Iterable[tuple[str, str]],
                              timestamp: int | None = None) -> list[Request]:
@@ -91,9 +91,3 @@ def synthetic_pairs(count: int, prefix: str) -> list[tuple[str, str]]:
     """Distinct (staff, customer) pairs that exist nowhere (for ack-only phases)."""
     return [(f"staff{i % 100:05d}", f"wm{prefix}{i:012d}") for i in range(count)]
 
-
-def write_request_file(path: str, requests: Sequence[Request]) -> None:
-    """One request per line, `path<TAB>body`, for bench/wrk_callbacks.lua."""
-    with open(path, "wb") as out:
-        for target, body in requests:
-            out.write(target.encode() + b"\t" + body + b"\n")

@@ -1,7 +1,9 @@
-"""Load generators for bench/callback_ingest.py.
+"""Load generators for the benchmarks (bench/callback_ingest.py, bench/onboarding.py,
+bench/member_api.py).
 
-- `run_wrk`: closed loop with wrk (Debian package `wrk`) and bench/wrk_callbacks.lua;
-  the fastest way to saturate a server from the same 2-core box.
+- `run_wrk`: closed loop with wrk (Debian package `wrk`) and bench/wrk_requests.lua,
+  which sends a prepared list of requests (`write_request_file`) in turn; the fastest
+  way to saturate a server from the same 2-core box.
 - `closed_loop`: the same in Python (aiohttp client), used when wrk is not installed.
   It needs a core of its own, so it understates the fast servers.
 - `open_loop`: a fixed arrival rate; each request's latency is measured from the time
@@ -19,15 +21,37 @@ import shutil
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import aiohttp
 
-Request = tuple[str, bytes]
-HEADERS = {"Content-Type": "text/xml"}
+XML = {"Content-Type": "text/xml"}
+JSON = {"Content-Type": "application/json"}
 HERE = os.path.dirname(os.path.abspath(__file__))
-WRK_SCRIPT = os.path.join(HERE, "wrk_callbacks.lua")
+WRK_SCRIPT = os.path.join(HERE, "wrk_requests.lua")
+
+
+class Request(NamedTuple):
+    """One HTTP request of a prepared load: a WeCom callback by default (POST, XML)."""
+
+    target: str  # path and query
+    body: bytes = b""
+    method: str = "POST"
+    headers: Mapping[str, str] = XML
+
+
+def write_request_file(path: str, requests: Sequence[Request]) -> None:
+    """One request per line for bench/wrk_requests.lua:
+    `METHOD<TAB>target<TAB>body[<TAB>Name: value ...]`."""
+    with open(path, "wb") as out:
+        for r in requests:
+            fields = [r.method, r.target, r.body.decode(),
+                      *(f"{name}: {value}" for name, value in r.headers.items())]
+            if any("\t" in f or "\n" in f for f in fields):
+                raise ValueError(f"a tab or newline in a request for wrk: {r.target}")
+            out.write("\t".join(fields).encode() + b"\n")
 
 
 @dataclass
@@ -46,16 +70,32 @@ class LoadResult:
     def rate(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
 
+    @property
+    def answered_rate(self) -> float:
+        """Answers of any status per second."""
+        return (self.requests - self.statuses[-1]) / self.seconds if self.seconds else 0.0
+
+
+def fmt_rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def fmt_ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
 
 def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
 def run_wrk(base_url: str, request_file: str, *, connections: int, duration: float,
-            threads: int = 2) -> LoadResult:
+            threads: int = 2, count_statuses: bool = False) -> LoadResult:
+    """`count_statuses`: tally every answer's status (wrk then hands each response to
+    Lua, which costs it some speed); otherwise only non-2xx/3xx answers are counted."""
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
            "--timeout", "10s", "-s", WRK_SCRIPT, base_url, "--", request_file, str(threads)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
+    env = {**os.environ, "WRK_COUNT_STATUSES": "1" if count_statuses else ""}
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120, env=env)
     line = next((x for x in out.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
     if out.returncode != 0 or line is None:
         detail = out.stderr.strip() or out.stdout[-500:]
@@ -67,6 +107,7 @@ def run_wrk(base_url: str, request_file: str, *, connections: int, duration: flo
         tool="wrk", requests=data["requests"], seconds=data["duration_us"] / 1e6,
         ok=data["requests"] - data["status_errors"], errors=errors, wraps=data["wraps"],
         p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+        statuses=Counter({int(k): v for k, v in data["statuses"].items()}),
     )
 
 
@@ -77,10 +118,11 @@ def _percentile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[index]
 
 
-async def _post(session: aiohttp.ClientSession, base_url: str, request: Request) -> int:
-    target, body = request
+async def _send(session: aiohttp.ClientSession, base_url: str, request: Request) -> int:
     try:
-        async with session.post(base_url + target, data=body, headers=HEADERS) as response:
+        async with session.request(request.method, base_url + request.target,
+                                   data=request.body or None,
+                                   headers=request.headers) as response:
             await response.read()
             return response.status
     except (aiohttp.ClientError, TimeoutError, OSError):
@@ -114,7 +156,7 @@ async def closed_loop(base_url: str, requests: Sequence[Request], *, connections
                 request = requests[next_index]
                 next_index += 1
                 sent = time.perf_counter()
-                statuses[await _post(session, base_url, request)] += 1
+                statuses[await _send(session, base_url, request)] += 1
                 latencies.append(time.perf_counter() - sent)
 
         await asyncio.gather(*(client() for _ in range(connections)))
@@ -139,7 +181,7 @@ async def open_loop(base_url: str, requests: Sequence[Request], *, rate: float,
         loop = asyncio.get_running_loop()
 
         async def one(i: int, scheduled: float) -> None:
-            codes[i] = await _post(session, base_url, requests[i])
+            codes[i] = await _send(session, base_url, requests[i])
             latencies[i] = loop.time() - scheduled
 
         start = loop.time() + 0.05
@@ -170,7 +212,7 @@ async def send_all(base_url: str, requests: Sequence[Request], *,
 
         async def client() -> None:
             for request in iterator:
-                statuses[await _post(session, base_url, request)] += 1
+                statuses[await _send(session, base_url, request)] += 1
 
         await asyncio.gather(*(client() for _ in range(connections)))
         seconds = time.perf_counter() - start

@@ -2,7 +2,7 @@
 and whether any WelcomeCode (valid 20 s) runs out, at a sustained add rate and in a
 burst, with every WeCom API call answered after 50 ms.
 
-    .venv/bin/python bench/onboarding.py [--quick] [--rate 200] [--duration 60]
+    .venv/bin/python -m bench.onboarding [--quick] [--rate 200] [--duration 60]
                                          [--burst 2000] [--workers 3] [--profile]
 
 Production layout, each its own process on 127.0.0.1: `run.py sandbox` (the WeCom
@@ -49,24 +49,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import loadgen  # noqa: E402
-from bench.cpuload import CpuShare, CpuWatch, cpu_seconds  # noqa: E402
-from bench.processes import (  # noqa: E402
+from bench import loadgen
+from bench.cpuload import CpuShare, CpuWatch, cpu_seconds, noisy_note
+from bench.processes import (
     PYTHON,
     Proc,
     Processes,
     Stores,
+    add_pool_size_argument,
+    bench_parser,
     cpu_model,
     free_port,
     http_json,
     migrate,
+    print_report,
     run_bench,
     say,
+    start_profile,
     wait_http,
+    with_pool_size,
 )
 
 ADMIN_TOKEN = "bench-token-0123456789"
@@ -148,11 +149,8 @@ class OnboardingBench:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
-        url = self.args.database_url
-        if self.args.pool_size:
-            url += ("&" if "?" in url else "?") + f"maxsize={self.args.pool_size}"
         env.update({
-            "SCRM__DATABASE__URL": url,
+            "SCRM__DATABASE__URL": with_pool_size(self.args.database_url, self.args.pool_size),
             "SCRM__REDIS__URL": self.args.redis_url,
             "SCRM__SANDBOX__ENABLED": "false",
             "SCRM__SANDBOX__PORT": str(self.sandbox_port),
@@ -209,8 +207,10 @@ class OnboardingBench:
     # ---- driving scans
     def scan_requests(self, phase: Phase) -> list[loadgen.Request]:
         path = f"/sandbox/qr/{self.channel['config_id']}/scan"
-        return [(path, json.dumps({"name": phase.name_of(i), "external_userid": phase.ext(i),
-                                   "wait": False}).encode())
+        return [loadgen.Request(path, json.dumps({"name": phase.name_of(i),
+                                                  "external_userid": phase.ext(i),
+                                                  "wait": False}).encode(),
+                                headers=loadgen.JSON)
                 for i in range(phase.adds)]
 
     def run_phase(self, phase: Phase, expected_total: int) -> None:
@@ -267,10 +267,6 @@ class OnboardingBench:
 
     # ---- profiling (py-spy from PyPI: pip install py-spy)
     def start_profiles(self, phase: Phase) -> list[tuple[Proc, Path]]:
-        spy = Path(PYTHON).with_name("py-spy")
-        if not spy.exists():
-            say("  (--profile: py-spy not installed in the venv; skipped)")
-            return []
         started = []
         # The steady phase while it runs; the burst for its first seconds (the welcomes).
         seconds = max(1, int(phase.adds / phase.rate * 0.8) if phase.rate else 4)
@@ -278,10 +274,9 @@ class OnboardingBench:
             if proc.name.startswith("py-spy"):
                 continue
             out = self.log_dir / f"profile-{phase.prefix}-{proc.name}.txt"
-            cmd = [str(spy), "record", "--pid", str(proc.popen.pid), "--duration",
-                   str(seconds), "--rate", "200", "--format", "raw", "--output", str(out),
-                   "--nonblocking"]
-            spy_proc = self.procs.start(f"py-spy-{proc.name}", cmd, self.env())
+            spy_proc = start_profile(self.procs, proc, seconds, out)
+            if spy_proc is None:
+                return []
             started.append((spy_proc, out))
         self.profiles += started
         return started
@@ -468,7 +463,7 @@ class OnboardingBench:
                 f"codes: {phase.expired}")
             say(f"  {'PASS' if phase.ok else 'MISS'}  {phase.name}: guarantees (one welcome, "
                 "one attribution, every event done once, tagged and remarked)")
-        command = "python bench/onboarding.py" + (" --quick" if args.quick else "")
+        command = "python -m bench.onboarding" + (" --quick" if args.quick else "")
         for flag, value, default in (("--rate", args.rate, 200.0),
                                      ("--duration", args.duration, 60.0),
                                      ("--burst", args.burst, 2000),
@@ -498,20 +493,13 @@ class OnboardingBench:
                 f"{fmt_s(f['p50'])} / {fmt_s(f['p99'])} / {fmt_s(f['max'])} | "
                 f"{fmt_s(f['scan_p99'])} | {outcomes or '—'} | {f['expired']} | "
                 f"{fmt_s(f['done_drain'])} after the last add | {verdict} |")
-        noisy = max((p.cpu for p in self.phases if p.cpu), key=lambda c: c.others, default=None)
-        if noisy is not None and noisy.others >= 0.15:
-            lines += ["", f"Other processes used up to {noisy.others:.2f} cores during the "
-                          f"run ({noisy.top_other or 'several'}): figures are noisier."]
-        say("\n".join(lines))
-        say("")
-        say(f"logs of every process: {self.log_dir}")
+        lines += noisy_note(p.cpu for p in self.phases)
         ok = all(p.meets_targets and p.ok for p in self.phases) and bool(self.phases)
-        return 0 if ok else 1
+        return print_report(lines, self.log_dir, ok)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = bench_parser(__doc__)
     p.add_argument("--rate", type=float, default=200.0, help="steady adds/s (default 200)")
     p.add_argument("--duration", type=float, default=60.0,
                    help="seconds of the steady phase (default 60)")
@@ -525,9 +513,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="concurrent console requests in the burst (default 32)")
     p.add_argument("--concurrency", type=int, default=0,
                    help="workers' queue.concurrency per lane (default: settings)")
-    p.add_argument("--pool-size", type=int, default=0,
-                   help="PostgreSQL connections per serve/worker process (tortoise's "
-                        "maxsize; default: tortoise's 5)")
+    add_pool_size_argument(p, "serve/worker")
     p.add_argument("--rate-limit", type=int, default=1_000_000,
                    help="workers' wecom.rate_limit_per_minute (default 1000000)")
     p.add_argument("--drain-timeout", type=float, default=180.0,

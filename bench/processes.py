@@ -1,6 +1,7 @@
 """Process and store plumbing shared by the benchmarks (bench/callback_ingest.py,
-bench/onboarding.py): starting and stopping `run.py` processes, waiting for them to
-answer, and the benchmark's own PostgreSQL database and Redis db.
+bench/onboarding.py, bench/sop_fanout.py, bench/member_api.py): starting and stopping
+`run.py` processes, waiting for them to answer, profiling them, and the benchmark's own
+PostgreSQL database and Redis db (or the embedded default in a folder of its own).
 
 Every process runs in its own session (a Ctrl-C in the terminal reaches only the
 benchmark, which then stops them in order); `Processes.stop_all` is called from the
@@ -9,12 +10,16 @@ benchmarks' `finally`.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
+import os
 import platform
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -140,6 +145,38 @@ def wait_http(proc: Proc, url: str, timeout: float = 30.0, want: int = 200) -> N
                        f"{proc.log_tail()}")
 
 
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line, its module docstring as the help."""
+    return argparse.ArgumentParser(description=doc,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_pool_size_argument(p: argparse.ArgumentParser, processes: str) -> None:
+    p.add_argument("--pool-size", type=int, default=0,
+                   help=f"PostgreSQL connections per {processes} process (tortoise's maxsize; "
+                        "default: tortoise's 5)")
+
+
+def print_report(lines: list[str], log_dir: Path, ok: bool) -> int:
+    """Print the report; the exit status: 0 when every target was met."""
+    say("\n".join(lines))
+    say("")
+    say(f"logs of every process: {log_dir}")
+    return 0 if ok else 1
+
+
+def start_profile(procs: Processes, target: Proc, seconds: int, out: Path) -> Proc | None:
+    """py-spy (not a dependency: `pip install py-spy`) records `target` for `seconds`
+    into `out` (raw collapsed stacks); None when py-spy is not in the venv."""
+    spy = Path(PYTHON).with_name("py-spy")
+    if not spy.exists():
+        say("  (profiling: py-spy not installed in the venv; skipped)")
+        return None
+    cmd = [str(spy), "record", "--pid", str(target.popen.pid), "--duration", str(seconds),
+           "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"]
+    return procs.start(f"py-spy-{target.name}", cmd, dict(os.environ))
+
+
 def migrate(env: dict[str, str]) -> None:
     """`run.py migrate` with the benchmark's environment."""
     done = subprocess.run([PYTHON, "run.py", "migrate"], cwd=ROOT, env=env,
@@ -150,6 +187,62 @@ def migrate(env: dict[str, str]) -> None:
 
 # --- database and Redis --------------------------------------------------------------
 
+def add_store_arguments(p: argparse.ArgumentParser, example: str) -> None:
+    """--database-url and --redis-url (default: SCRM_BENCH_DATABASE_URL and
+    SCRM_BENCH_REDIS_URL; neither: the embedded default). `example` shows a pair."""
+    p.add_argument("--database-url", default=os.environ.get("SCRM_BENCH_DATABASE_URL", ""),
+                   help="PostgreSQL database of the benchmark (its schema is dropped!); "
+                        f"default: embedded SQLite. E.g. {example}")
+    p.add_argument("--redis-url", default=os.environ.get("SCRM_BENCH_REDIS_URL", ""),
+                   help="Redis db of the benchmark (flushed!), with --database-url")
+
+
+def check_store_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if bool(args.database_url) != bool(args.redis_url):
+        p.error("give both --database-url and --redis-url, or neither (embedded)")
+
+
+def with_pool_size(database_url: str, pool_size: int) -> str:
+    """A PostgreSQL URL asking for `pool_size` connections per process (tortoise's
+    `maxsize`; 0: tortoise's default, 5)."""
+    if not pool_size or not database_url.startswith(("postgres://", "postgresql://")):
+        return database_url
+    return database_url + ("&" if "?" in database_url else "?") + f"maxsize={pool_size}"
+
+
+def bench_env(log_dir: Path, database_url: str, redis_url: str, sandbox_port: int,
+              pool_size: int = 0, **extra: str) -> dict[str, str]:
+    """The environment of the `run.py` processes a benchmark starts: its own database
+    (SQLite in `log_dir` when `database_url` is empty; `pool_size` connections per
+    process on PostgreSQL) and Redis (in-process when empty), the WeCom and mini-program
+    APIs of a separate `run.py sandbox` on `sandbox_port`. The caller's SCRM__
+    overrides are left out: they would change what is measured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRM__")}
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    database_url = with_pool_size(database_url, pool_size)
+    env.update({
+        "SCRM__DATABASE__URL": database_url or f"sqlite://{log_dir / 'scrm.sqlite3'}",
+        "SCRM__REDIS__URL": redis_url,
+        "SCRM__SANDBOX__ENABLED": "false",
+        "SCRM__SANDBOX__PORT": str(sandbox_port),
+        "SCRM__WECOM__API_BASE": sandbox,
+        "SCRM__MINIAPP__API_BASE": sandbox,
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    })
+    return env
+
+
+def prepare_stores(stores: Stores | None, env: dict[str, str]) -> None:
+    """A fresh, migrated database and an empty Redis db (embedded: nothing to do, the
+    server migrates its new SQLite file itself)."""
+    if stores is None:
+        return
+    asyncio.run(stores.recreate())
+    asyncio.run(stores.flush_redis())
+    migrate(env)
+
+
 class Stores:
     """The benchmark's own PostgreSQL database and Redis db (never the tests')."""
 
@@ -159,6 +252,8 @@ class Stores:
         db_name = urlsplit(database_url).path.lstrip("/")
         if not db_name or db_name == "test":
             raise SystemExit(f"refusing database {db_name!r}: use a database of its own")
+        if urlsplit(redis_url).path.strip("/") in ("", "15"):  # 15: the tests'
+            raise SystemExit("refusing Redis db 0 or 15: give the benchmark a db of its own")
         self.db_name = db_name
 
     def _admin_url(self) -> str:
@@ -254,6 +349,37 @@ class Stores:
             return int(row["done"]), int(row["failed"])
         finally:
             await conn.close()
+
+
+class SandboxBench:
+    """What a benchmark on the embedded default or on its own PostgreSQL and Redis
+    (--database-url/--redis-url, `add_store_arguments`) holds: its arguments, a folder
+    for its logs (and the embedded database), the processes it starts, its stores
+    (None: embedded) and a `run.py sandbox` of its own."""
+
+    def __init__(self, args: argparse.Namespace, log_prefix: str) -> None:
+        self.args = args
+        self.log_dir = Path(tempfile.mkdtemp(prefix=log_prefix))
+        self.procs = Processes(self.log_dir)
+        self.real = bool(args.database_url)
+        self.stores = Stores(args.database_url, args.redis_url) if self.real else None
+        self.sandbox_port = free_port()
+        self.sandbox = f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def backend(self) -> str:
+        return "PostgreSQL + Redis" if self.real else "embedded (SQLite + in-process Redis)"
+
+    def env(self) -> dict[str, str]:
+        return bench_env(self.log_dir, self.args.database_url, self.args.redis_url,
+                         self.sandbox_port)
+
+    def start_sandbox(self) -> Proc:
+        """Fresh stores, then the sandbox, answering."""
+        prepare_stores(self.stores, self.env())
+        sandbox = self.procs.start("sandbox", [PYTHON, "run.py", "sandbox"], self.env())
+        wait_http(sandbox, f"{self.sandbox}/sandbox/state", timeout=30)
+        return sandbox
 
 
 class Runnable(Protocol):

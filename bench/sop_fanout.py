@@ -3,7 +3,7 @@ how long until every push is dispatched, how many add_msg_template calls that to
 how that compares with the least the configured pace allows, and whether any group
 got the step twice.
 
-    .venv/bin/python bench/sop_fanout.py [--quick] [--groups 10000] [--owners 500]
+    .venv/bin/python -m bench.sop_fanout [--quick] [--groups 10000] [--owners 500]
         [--rate 20] [--schedulers 1] [--processes 0] [--per-group-text]
         [--database-url postgres://…/bench --redis-url redis://…/14]
 
@@ -37,59 +37,38 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.processes import (  # noqa: E402
+from bench.processes import (
     PYTHON,
-    Processes,
-    Stores,
+    ROOT,
+    SandboxBench,
+    add_store_arguments,
+    bench_env,
+    check_store_arguments,
     cpu_model,
-    free_port,
     http_json,
-    migrate,
     run_bench,
     say,
-    wait_http,
 )
-from bot.settings import Settings, load_settings  # noqa: E402
+from bot.settings import Settings, load_settings
 
 ADD = "externalcontact/add_msg_template"
 TARGET_RATIO = 2.0
 
 
-class SopFanoutBench:
+class SopFanoutBench(SandboxBench):
     def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.log_dir = Path(tempfile.mkdtemp(prefix="scrm-sop-fanout-"))
-        self.procs = Processes(self.log_dir)
-        self.real = bool(args.database_url)
-        self.stores = Stores(args.database_url, args.redis_url) if self.real else None
-        self.sandbox_port = free_port()
-        self.sandbox = f"http://127.0.0.1:{self.sandbox_port}"
+        super().__init__(args, "scrm-sop-fanout-")
         self.figures: dict[str, Any] = {}
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SCRM__")}
-        database = self.args.database_url or f"sqlite://{self.log_dir / 'scrm.sqlite3'}"
-        env.update({
-            "SCRM__DATABASE__URL": database,
-            "SCRM__REDIS__URL": self.args.redis_url if self.real else "",
-            "SCRM__SANDBOX__ENABLED": "false",
-            "SCRM__SANDBOX__PORT": str(self.sandbox_port),
-            "SCRM__WECOM__API_BASE": self.sandbox,
-            "SCRM__SOP__PUSH_CALLS_PER_SECOND": str(self.args.rate),
-            "PYTHONUNBUFFERED": "1",
-        })
-        return env
+        return bench_env(self.log_dir, self.args.database_url, self.args.redis_url,
+                         self.sandbox_port,
+                         SCRM__SOP__PUSH_CALLS_PER_SECOND=str(self.args.rate))
 
     def settings(self) -> Settings:
         return load_settings(environ=self.env())
@@ -99,12 +78,7 @@ class SopFanoutBench:
         if args.processes and not self.real:
             raise SystemExit("--processes needs --database-url and --redis-url: on the "
                              "embedded default each process would pace on its own")
-        if self.stores is not None:
-            asyncio.run(self.stores.recreate())
-            asyncio.run(self.stores.flush_redis())
-            migrate(self.env())
-        sandbox = self.procs.start("sandbox", [PYTHON, "run.py", "sandbox"], self.env())
-        wait_http(sandbox, f"{self.sandbox}/sandbox/state", timeout=30)
+        self.start_sandbox()
         owners = self.seed_sandbox()
         due = asyncio.run(self.prepare())
         if args.processes:
@@ -213,9 +187,8 @@ class SopFanoutBench:
         minimum = f["calls"] / args.rate
         ratio = f["seconds"] / minimum if minimum else float("inf")
         ok = ratio <= TARGET_RATIO and f["duplicates"] == 0 and f["never_pushed"] == 0
-        backend = "PostgreSQL + Redis" if self.real else "embedded (SQLite + in-process Redis)"
         rows = [
-            ("backend", backend),
+            ("backend", self.backend),
             ("cpu", f"{cpu_model()} ({os.cpu_count()} cpus)"),
             ("groups / owners", f"{f['groups']:,} / {f['owners']}"),
             ("text", "per group ({group_name})" if args.per_group_text else "same for all"),
@@ -258,16 +231,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--per-group-text", action="store_true",
                    help="a {group_name} text: one call per group")
     p.add_argument("--quick", action="store_true", help="smoke run: 1,000 groups, 50 owners")
-    p.add_argument("--database-url", default=os.environ.get("SCRM_BENCH_DATABASE_URL", ""),
-                   help="PostgreSQL database of the benchmark (its schema is dropped!); "
-                        "default: embedded SQLite")
-    p.add_argument("--redis-url", default=os.environ.get("SCRM_BENCH_REDIS_URL", ""),
-                   help="Redis db of the benchmark (flushed!), with --database-url")
+    add_store_arguments(p, "postgres://postgres@127.0.0.1:5432/bench_sop and "
+                           "redis://127.0.0.1:6379/13")
     args = p.parse_args(argv)
     if args.quick:
         args.groups, args.owners = 1000, 50
-    if bool(args.database_url) != bool(args.redis_url):
-        p.error("give both --database-url and --redis-url, or neither (embedded)")
+    check_store_arguments(p, args)
     if args.owners < 1 or args.groups < args.owners:
         p.error("need at least one group per owner")
     return args

@@ -1,6 +1,6 @@
 """Per-call overhead of WeComClient (token + rate limiter) against the in-process sandbox.
 
-Usage: .venv/bin/python bench/wecom_client_overhead.py [redis_url]   (the Redis db is
+Usage: .venv/bin/python -m bench.wecom_client_overhead [redis_url]   (the Redis db is
 flushed: give a scratch one, e.g. redis://127.0.0.1:6379/14; none = fakeredis)
 Times N sequential get_follow_user_list calls through the client and N raw aiohttp
 calls with the same token (the HTTP + sandbox cost); overhead = the difference. Also
@@ -12,18 +12,13 @@ import socket
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bot.redis_conn import open_redis  # noqa: E402
-from bot.sandbox import start_sandbox  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.wecom import WeComClient  # noqa: E402
+from bot.redis_conn import open_redis
+from bot.sandbox import start_sandbox
+from bot.settings import load_settings
+from bot.wecom import WeComClient
 
 N = 3000
 ROUNDS = 5

@@ -1,8 +1,8 @@
 """The app factory: `create_app(settings)` is used by run.py, the tests and the benchmarks.
 
 Every resource opens and closes in its own cleanup context, in order: database, Redis,
-HTTP session, WeCom client, job queue (with the in-process worker on the embedded
-default), inbox writer, and the in-process WeCom sandbox when enabled.
+HTTP session, WeCom client, mini-program client, job queue (with the in-process worker
+on the embedded default), inbox writer, and the in-process WeCom sandbox when enabled.
 """
 
 from __future__ import annotations
@@ -22,12 +22,24 @@ from bot.callback import create_callback_app
 from bot.crypto import CallbackCrypto
 from bot.health import healthz
 from bot.inbox import InboxWriter
-from bot.keys import CALLBACK_CRYPTO, CLOCK, HTTP, INBOX, LANES, REDIS, SETTINGS, WECOM
+from bot.keys import (
+    CALLBACK_CRYPTO,
+    CLOCK,
+    HTTP,
+    INBOX,
+    LANES,
+    MINIAPP,
+    REDIS,
+    SETTINGS,
+    WECOM,
+)
+from bot.miniapp import MiniProgramClient
 from bot.queue import create_lanes, enqueuer, sweep_forever
 from bot.redis_conn import open_redis
-from bot.scheduler import run_schedules
+from bot.scheduler import start_schedules
 from bot.settings import Settings
 from bot.wecom import WeComClient
+from miniapp_api.app import create_miniapp_app
 
 log = logging.getLogger("scrm.app")
 
@@ -59,6 +71,11 @@ async def _wecom(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def _miniapp(app: web.Application) -> AsyncIterator[None]:
+    app[MINIAPP] = MiniProgramClient(app[HTTP], app[REDIS], app[SETTINGS])
+    yield
+
+
 async def _queue(app: web.Application) -> AsyncIterator[None]:
     """The broker; on the embedded default (no Redis URL) also the worker and its sweep."""
     settings = app[SETTINGS]
@@ -71,8 +88,7 @@ async def _queue(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(
                 sweep_forever(enqueuer(lanes), settings.queue, queue_is_durable=False),
                 name="sweep"),
-            asyncio.create_task(run_schedules(app[REDIS], app[WECOM], settings,
-                                              clock=app[CLOCK]), name="schedules"),
+            *start_schedules(app[REDIS], app[WECOM], settings, clock=app[CLOCK]),
         ]
     yield
     await stop_tasks(background)
@@ -106,10 +122,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app[CALLBACK_CRYPTO] = CallbackCrypto(
         settings.wecom.token, settings.wecom.encoding_aes_key, settings.wecom.corp_id
     )
-    app.cleanup_ctx.extend([_database, _redis, _http, _wecom, _queue, _inbox])
+    app.cleanup_ctx.extend([_database, _redis, _http, _wecom, _miniapp, _queue, _inbox])
     if settings.sandbox.enabled:
         app.cleanup_ctx.append(_sandbox)
     app.router.add_get("/healthz", healthz)
     app.add_subapp("/wecom/", create_callback_app())
     app.add_subapp("/admin/api/", create_admin_app())
+    app.add_subapp("/miniapp/api/", create_miniapp_app())
     return app

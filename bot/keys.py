@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from bot.crypto import CallbackCrypto
 from bot.inbox import InboxWriter
+from bot.miniapp import MiniProgramClient
 from bot.queue import Lanes
 from bot.settings import Settings
 from bot.wecom import WeComClient
@@ -19,6 +20,7 @@ CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")
 REDIS = web.AppKey("redis", Redis)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 WECOM = web.AppKey("wecom", WeComClient)
+MINIAPP = web.AppKey("miniapp", MiniProgramClient)
 LANES = web.AppKey("lanes", Lanes)
 INBOX = web.AppKey("inbox", InboxWriter)
 CALLBACK_CRYPTO = web.AppKey("callback_crypto", CallbackCrypto)

@@ -16,7 +16,7 @@ from taskiq.acks import AcknowledgeType
 from taskiq.api.receiver import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
-from bot.background import raise_if_cancelling
+from bot.background import pause, raise_if_cancelling
 from bot.inbox import Enqueue
 from bot.processing import EventProcessor, UrgentFirst, stranded_event_ids, utcnow
 from bot.settings import QueueSettings, Settings
@@ -122,7 +122,7 @@ async def sweep_forever(
         except Exception:
             raise_if_cancelling()
             log.exception("sweep.failed")
-        await asyncio.sleep(queue.sweep_interval_seconds)
+        await pause(queue.sweep_interval_seconds)
 
 
 # Urgent messages a worker takes at once, per slot: a message stays in flight until the

@@ -1,5 +1,6 @@
 """Resources for processes that are not the HTTP server (worker, sync, event tools):
-database, Redis, an HTTP session and the WeCom client, opened and closed together."""
+database, Redis, an HTTP session and the WeCom and mini-program clients, opened and
+closed together."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot import db
+from bot.miniapp import MiniProgramClient
 from bot.redis_conn import open_redis
 from bot.settings import Settings
 from bot.wecom import WeComClient
@@ -21,6 +23,7 @@ class Runtime:
     settings: Settings
     redis: Redis
     wecom: WeComClient
+    miniapp: MiniProgramClient
 
 
 @asynccontextmanager
@@ -32,7 +35,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     timeout = aiohttp.ClientTimeout(total=settings.wecom.request_timeout_seconds)
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            yield Runtime(settings, redis, WeComClient(session, redis, settings))
+            yield Runtime(settings, redis, WeComClient(session, redis, settings),
+                          MiniProgramClient(session, redis, settings))
     finally:
         await redis.aclose()
         await db.close_db()

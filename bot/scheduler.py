@@ -1,7 +1,8 @@
-"""Periodic jobs of worker processes: the corp tag sync at start and the guide-pool
-rotation. Each run is claimed in Redis first, so with many workers a job runs once per
-interval, not once per worker. Beside them, the group SOP tick runs in every worker
-(not claimed: ticks at once are safe, and they share the pushing)."""
+"""Periodic jobs of worker processes: the corp tag sync at start, the guide-pool
+rotation, and points expiry with the birthday bonus. Each run is claimed in Redis
+first, so with many workers a job runs once per interval, not once per worker. Beside
+them, the group SOP tick runs in every worker (not claimed: ticks at once are safe,
+and they share the pushing)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from bot.background import raise_if_cancelling
+from bot.background import pause, raise_if_cancelling
 from bot.settings import Settings
 from bot.wecom import WeComClient
 from handlers.guide_rotation import rotate_guides
+from handlers.points_expiry import EXPIRY_EVERY_SECONDS, expire_due_points
+from handlers.points_rules import award_birthdays
 from handlers.sop_tick import run_sop_tick
 from handlers.tags import sync_corp_tags
 
@@ -39,16 +42,16 @@ async def _run(name: str, job: Callable[[], Awaitable[object]]) -> None:
         log.exception("job.failed name=%s", name)
 
 
-async def run_schedules(redis: Redis, wecom: WeComClient, settings: Settings, *,
-                        clock: Callable[[], float] = time.time) -> None:
-    """Until cancelled: the jobs below and, beside them, the SOP ticks (`clock`: the
-    app's clock, epoch seconds)."""
-    # A TaskGroup, not gather: cancelled, it returns only once every job has stopped.
-    # gather would return at the first cancelled job while another is still inside a
-    # database call, and the app would then close the database under that call.
-    async with asyncio.TaskGroup() as jobs:
-        jobs.create_task(_tags_and_rotation(redis, wecom, settings), name="tags_and_rotation")
-        jobs.create_task(run_sop_ticks(redis, wecom, settings, clock), name="sop_ticks")
+def start_schedules(redis: Redis, wecom: WeComClient, settings: Settings, *,
+                    clock: Callable[[], float] = time.time) -> list[asyncio.Task[None]]:
+    """Start the jobs below, each its own task, so the caller's `stop_tasks` cancels
+    and awaits every one of them itself (`clock`: the app's clock, epoch seconds)."""
+    return [
+        asyncio.create_task(_tags_and_rotation(redis, wecom, settings),
+                            name="tags_and_rotation"),
+        asyncio.create_task(run_sop_ticks(redis, wecom, settings, clock), name="sop_ticks"),
+        asyncio.create_task(_points(redis, settings, clock), name="points"),
+    ]
 
 
 async def run_sop_ticks(redis: Redis, wecom: WeComClient, settings: Settings,
@@ -56,7 +59,7 @@ async def run_sop_ticks(redis: Redis, wecom: WeComClient, settings: Settings,
     """Every sop.tick_seconds, one SOP tick at the clock's time; a failed tick is
     logged and the next one comes as usual."""
     while True:
-        await asyncio.sleep(settings.sop.tick_seconds)
+        await pause(settings.sop.tick_seconds)
         try:
             await run_sop_tick(wecom, redis, settings, datetime.fromtimestamp(clock(), UTC))
         except Exception:
@@ -72,4 +75,17 @@ async def _tags_and_rotation(redis: Redis, wecom: WeComClient, settings: Setting
     while True:
         if await _once_per(redis, "guide_rotation", interval):
             await _run("guide_rotation", lambda: rotate_guides(wecom))
-        await asyncio.sleep(interval)
+        await pause(interval)
+
+
+async def _points(redis: Redis, settings: Settings, clock: Callable[[], float]) -> None:
+    """Expire due points and award birthday month bonuses, at start and every interval."""
+    while True:
+        if await _once_per(redis, "points", EXPIRY_EVERY_SECONDS):
+            await _points_jobs(settings, datetime.fromtimestamp(clock(), UTC))
+        await pause(EXPIRY_EVERY_SECONDS)
+
+
+async def _points_jobs(settings: Settings, now: datetime) -> None:
+    await _run("points_expiry", lambda: expire_due_points(now))
+    await _run("birthday_bonus", lambda: award_birthdays(settings, now))

@@ -11,7 +11,7 @@ import logging
 from bot.background import stop_tasks
 from bot.queue import create_lanes, enqueuer, run_stream_workers, sweep_forever
 from bot.runtime import open_runtime
-from bot.scheduler import run_schedules
+from bot.scheduler import start_schedules
 from bot.settings import Settings
 
 log = logging.getLogger("scrm.worker")
@@ -31,8 +31,7 @@ async def run_worker(settings: Settings) -> None:
             asyncio.create_task(
                 sweep_forever(enqueuer(lanes), settings.queue, queue_is_durable=True),
                 name="sweep"),
-            asyncio.create_task(run_schedules(runtime.redis, runtime.wecom, settings),
-                                name="schedules"),
+            *start_schedules(runtime.redis, runtime.wecom, settings),
         ]
         try:
             await run_stream_workers(lanes, settings.queue.concurrency)

@@ -1,5 +1,6 @@
 """Onboarding a new contact: channel attribution, the welcome message, auto-tagging and
-the remark, in that order of urgency.
+the remark, in that order of urgency; a customer with a unionid is also linked to their
+member (handlers.member_identity: One ID, the first-guide-add points).
 
 The welcome goes first (its code dies 20 s after the add); storing the customer,
 crediting the channel, marking tags and setting the remark follow. Every step is safe
@@ -23,6 +24,7 @@ from tortoise import connections
 
 from handlers import contacts
 from handlers.channels import channel_for_state, is_active
+from handlers.member_identity import link_wecom_contact
 from handlers.tags import sync_corp_tags, tag_rules
 from handlers.welcome import guide_name, render, send_welcome, welcome_done
 from models.channels import Attribution, Channel
@@ -54,6 +56,9 @@ async def on_contact_added(event: ExternalContactChange, wecom: WeComClient) -> 
     relation = await contacts.store_contact(event, detail)
     await contacts.mark_added(event, relation)
     await attribute(event, channel, at)
+    if detail is not None and detail.contact.unionid:  # One ID: the member with this unionid
+        await link_wecom_contact(detail.contact.unionid, event.external_user_id,
+                                 event.user_id, settings=wecom.settings, now=at)
     if relation.status != FollowStatus.ACTIVE:
         return  # a newer event removed the relation meanwhile
     wanted = list(channel.tag_ids) if active else []

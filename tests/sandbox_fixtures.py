@@ -224,6 +224,31 @@ class SandboxConsole:
         answer = await self._request("GET", "app-messages", params=params)
         return list(answer["app_messages"])
 
+    # -- the mini-program's WeChat users (console_miniapp.py) --
+    async def miniapp_user(self, **fields: Any) -> dict[str, Any]:
+        """Create (or, naming an existing `openid`, update) a WeChat user; fields:
+        openid, unionid ("" for none; the same as a customer's links them), nickname,
+        phone, blocked. → {openid, unionid, nickname, phone, blocked}."""
+        return dict((await self._post("miniapp/users", **fields))["user"])
+
+    async def miniapp_users(self) -> list[dict[str, Any]]:
+        return list((await self._request("GET", "miniapp/users"))["users"])
+
+    async def login_code(self, openid: str) -> str:
+        """What wx.login gives the mini-program: a code for jscode2session (5 min, once)."""
+        return str((await self._post("miniapp/login-code", openid=openid))["code"])
+
+    async def phone_code(self, openid: str, phone: str | None = None,
+                         country_code: str | None = None) -> str:
+        """What the getPhoneNumber button gives: a code for getuserphonenumber
+        answering `phone` (default the user's own), 5 min, once."""
+        answer = await self._post("miniapp/phone-code", openid=openid, phone=phone,
+                                  country_code=country_code)
+        return str(answer["code"])
+
+    async def invalidate_miniapp_tokens(self) -> int:
+        return int((await self._post("miniapp/tokens/invalidate"))["invalidated"])
+
     # -- faults, time, logs --
     async def fault(self, api: str, errcode: int, count: int = 1) -> dict[str, Any]:
         return dict(await self._post("faults", api=api, errcode=errcode, count=count))

@@ -1,8 +1,9 @@
 """The sandbox server: the app factory, and starting it in-process or standalone.
 
 One aiohttp app serves the WeCom API under /cgi-bin/ (one route module per API area,
-plus a fallback answering 48001) and the console under /sandbox/ (a sub-app with its
-own error middleware). Real WeCom differs only by the API base URL.
+plus a fallback answering 48001), the mini-program's WeChat APIs (/sns/, /wxa/ and
+/cgi-bin/token, api_miniapp.py) and the console under /sandbox/ (a sub-app with its
+own error middleware). Real WeCom and WeChat differ only by the API base URLs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.sandbox import (
     api_group_chat,
     api_join_way,
     api_message,
+    api_miniapp,
     api_msg_template,
     api_token,
     api_user,
@@ -32,6 +34,7 @@ from bot.sandbox import (
     console_groups,
     console_join,
     console_messages,
+    console_miniapp,
     console_qr,
     console_setup,
     console_tags,
@@ -51,13 +54,14 @@ def create_sandbox_app(settings: Settings,
     app[api.SETTINGS] = settings
     app[STATE] = SandboxState(SandboxClock(clock))
     for area in (api_token, api_external_contact, api_corp_tag, api_contact_way, api_welcome,
-                 api_user, api_group_chat, api_join_way, api_msg_template, api_message):
+                 api_user, api_group_chat, api_join_way, api_msg_template, api_message,
+                 api_miniapp):
         app.add_routes(area.routes())
     app.add_routes([api.fallback_route()])
     console = web.Application(middlewares=[error_middleware])
     for module in (console_setup, console_contacts, console_groups, console_tags,
                    console_callbacks, console_faults, console_qr, console_messages,
-                   console_join, console_groupmsg, console_app_messages):
+                   console_join, console_groupmsg, console_app_messages, console_miniapp):
         console.add_routes(module.routes())
     app.add_subapp("/sandbox", console)
     app.cleanup_ctx.append(deliverer_context)

@@ -5,8 +5,8 @@
   clears that api's faults. Answers the plan {"faults": [...], "latency": {...}}.
 - `POST /sandbox/latency` {api, seconds} → every call of `api` ("*" any) waits that long
   (real seconds) before answering; 0 clears. Answers the plan.
-- `POST /sandbox/tokens/invalidate` → every issued access token answers 40014 →
-  {"invalidated": n}.
+- `POST /sandbox/tokens/invalidate` → every issued WeCom access token answers 40014 →
+  {"invalidated": n} (`/sandbox/miniapp/tokens/invalidate` does the mini-program's).
 - `POST /sandbox/clock/advance` {seconds} → the sandbox clock moves forward (tokens and
   welcome codes expire without sleeping) → {"now", "offset"}.
 - `GET /sandbox/calls?api=...` → {"calls": [{api, at, errcode}], "counts": {api: n},

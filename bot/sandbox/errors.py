@@ -22,6 +22,13 @@ Codes the sandbox chose where WeCom's own answer is not documented (wecom-protoc
   their shared 500,000 quota.
 - 48002 for message/send with a token of the customer-contact secret (only the app's
   own secret may send app messages).
+
+The mini-program APIs (api_miniapp.py, wecom-protocol.md §5) answer WeChat's codes; where
+WeChat's own answer is not documented the sandbox chose: 40013 "invalid appid" and
+40125 "invalid appsecret" (what WeChat answers in community reports) for a wrong appid
+or secret; 40002 for a grant_type other than the documented one; 41008 for an empty
+js_code; 40014 for a mini-program access token it did not issue (WeChat often says
+40001 "invalid credential" instead: the client treats both as "refresh").
 """
 
 from __future__ import annotations
@@ -34,17 +41,23 @@ V = TypeVar("V")
 
 SYSTEM_BUSY = -1
 INVALID_SECRET = 40001
+INVALID_GRANT_TYPE = 40002
 INVALID_MESSAGE_TYPE = 40008
 INVALID_USERID = 40003
 INVALID_CORPID = 40013
+INVALID_APPID = 40013  # the mini-program's name for the same code
 INVALID_TOKEN = 40014
+INVALID_CODE = 40029
 INVALID_AGENTID = 40056
 INVALID_PARAMETER = 40058
 INVALID_TAG = 40068
 INVALID_TAG_NAME = 40071
 INVALID_EXTERNAL_USERID = 40096
+INVALID_APPSECRET = 40125
 TAG_LIMIT = 40126
+CODE_BLOCKED = 40226
 MISSING_TOKEN = 41001
+MISSING_CODE = 41008
 MISSING_USERID = 41009
 MISSING_EXTERNAL_USERID = 41035
 MISSING_CONTACT_WAY_TYPE = 41037
@@ -72,6 +85,7 @@ TOKEN_EXPIRED = 42001
 EMPTY_CONTENT = 44004
 CONTENT_TOO_LONG = 45002
 FREQUENCY_LIMIT = 45009
+MINUTE_QUOTA = 45011
 CONCURRENCY_LIMIT = 45033
 DATA_FORMAT_ERROR = 47001
 UNKNOWN_API = 48001
@@ -87,17 +101,22 @@ NOT_CUSTOMER_GROUP = 90501
 ERRMSG: dict[int, str] = {
     SYSTEM_BUSY: "system busy",
     INVALID_SECRET: "invalid secret",
+    INVALID_GRANT_TYPE: "invalid grant_type",
     INVALID_MESSAGE_TYPE: "invalid message type",
     INVALID_USERID: "invalid userid",
     INVALID_CORPID: "invalid corpid",
     INVALID_TOKEN: "invalid access_token",
+    INVALID_CODE: "invalid code",
     INVALID_AGENTID: "invalid agentid",
     INVALID_PARAMETER: "invalid parameter",
     INVALID_TAG: "invalid tag id",
     INVALID_TAG_NAME: "invalid tag name",
     INVALID_EXTERNAL_USERID: "invalid external userid",
+    INVALID_APPSECRET: "invalid appsecret",
     TAG_LIMIT: "corp tag count reaches the limit of 3000",
+    CODE_BLOCKED: "code blocked",
     MISSING_TOKEN: "access_token missing",
+    MISSING_CODE: "missing code",
     MISSING_USERID: "missing userid",
     MISSING_EXTERNAL_USERID: "missing external userid",
     MISSING_CONTACT_WAY_TYPE: "missing contact way type",
@@ -125,6 +144,7 @@ ERRMSG: dict[int, str] = {
     EMPTY_CONTENT: "empty content",
     CONTENT_TOO_LONG: "content size out of limit",
     FREQUENCY_LIMIT: "api freq out of limit",
+    MINUTE_QUOTA: "api minute-quota reach limit mustslower retry next minute",
     CONCURRENCY_LIMIT: "api concurrent out of limit",
     DATA_FORMAT_ERROR: "data format error",
     UNKNOWN_API: "api unauthorized",
@@ -146,14 +166,17 @@ def errmsg(errcode: int) -> str:
 
 
 class ApiError(Exception):
-    """A /cgi-bin/ call fails with this errcode (answered with HTTP 200, like WeCom)."""
+    """An API call fails with this errcode (answered with HTTP 200, like WeCom), and
+    `message` instead of the code's errmsg when the code means something else there
+    (40013: "invalid corpid" for WeCom, "invalid appid" for the mini-program)."""
 
-    def __init__(self, errcode: int) -> None:
+    def __init__(self, errcode: int, message: str = "") -> None:
         super().__init__(errcode)
         self.errcode = errcode
+        self.message = message
 
     def payload(self) -> dict[str, Any]:
-        return {"errcode": self.errcode, "errmsg": errmsg(self.errcode)}
+        return {"errcode": self.errcode, "errmsg": self.message or errmsg(self.errcode)}
 
 
 class ConsoleError(Exception):

@@ -1,7 +1,8 @@
 """Everything the sandbox holds, in one object per app: the clock, the corp's contacts,
 tags, groups, 「联系我」 contact ways and 「加入群聊」 join ways, issued tokens and
 welcome codes, the messages sent to customers, group push tasks, the app messages sent
-to staff, the fault plan and the API call log.
+to staff, the mini-program's WeChat users, codes and tokens, the fault plan and the API
+call log.
 
 State lives in memory in one process; `reset()` starts a fresh corp (and rewinds the
 clock offset) without restarting the server.
@@ -24,6 +25,7 @@ from bot.sandbox.group_chats import GroupChats
 from bot.sandbox.group_pushes import GroupPushes
 from bot.sandbox.join_ways import JoinWays
 from bot.sandbox.messages import SentMessages
+from bot.sandbox.miniapp import MiniApp
 from bot.sandbox.tags import CorpTags
 from bot.sandbox.tokens import AccessTokens, WelcomeCodes
 
@@ -41,6 +43,7 @@ class SandboxState:
     messages: SentMessages = field(default_factory=SentMessages)
     group_pushes: GroupPushes = field(default_factory=GroupPushes)
     app_messages: AppMessages = field(default_factory=AppMessages)
+    miniapp: MiniApp = field(default_factory=MiniApp)
     faults: FaultPlan = field(default_factory=FaultPlan)
     calls: CallLog = field(default_factory=CallLog)
 
@@ -73,6 +76,7 @@ class SandboxState:
             "welcome_messages": len(self.messages),
             "group_pushes": len(self.group_pushes),
             "app_messages": len(self.app_messages),
+            **self.miniapp.counts(),
             "api_calls": len(self.calls),
             **self.faults.to_json(),
             "clock": {"now": self.now(), "offset": self.clock.offset},

@@ -40,7 +40,11 @@ class WeComClient:
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.transport = Transport(session, redis, settings, clock=clock, sleep=sleep)
+        self.transport = Transport.for_wecom(session, redis, settings, clock=clock,
+                                             sleep=sleep)
+        # Event handlers receive only the client: the rules they apply (e.g. points for
+        # a first guide add) come with it.
+        self.settings = settings
         secret = settings.wecom.contact_secret
         self.external_contact = ExternalContact(self.transport, secret)
         self.corp_tag = CorpTag(self.transport, secret)

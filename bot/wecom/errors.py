@@ -5,6 +5,10 @@ the domain acts on (wecom-protocol.md §4.1). `WeComUnavailable` is the call not
 a WeCom answer at all (connection refused, timeout, HTTP 5xx, a body that is not JSON):
 worth retrying later, unlike most errcodes.
 
+Their bases `WeChatError` and `WeChatUnavailable` are what the pieces shared with the
+mini-program client (bot/miniapp: the wire, token cache and transport) catch; each API
+family raises its own subclasses.
+
 Messages never carry tokens or secrets: everything that goes into one passes `redact`.
 """
 
@@ -13,6 +17,8 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "WeChatError",
+    "WeChatUnavailable",
     "WeComError",
     "TokenInvalid",
     "RateLimited",
@@ -28,15 +34,32 @@ __all__ = [
 ]
 
 
-class WeComError(Exception):
-    """WeCom answered `errcode != 0` to the call of `api` (a path such as
-    "externalcontact/get")."""
+class WeChatError(Exception):
+    """A WeChat-family API (WeCom's or the mini-program's) answered `errcode != 0` to the
+    call of `api` (a path such as "externalcontact/get")."""
 
     def __init__(self, errcode: int, errmsg: str, api: str) -> None:
         super().__init__(f"{api}: errcode {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
         self.api = api
+
+
+class WeChatUnavailable(Exception):
+    """No usable answer from a WeChat-family API for `api`: connection failure, timeout,
+    HTTP 5xx or a body that is not a JSON object. `reason` is already redacted."""
+
+    service = "WeChat"
+
+    def __init__(self, api: str, reason: str) -> None:
+        super().__init__(f"{api}: {self.service} unavailable: {reason}")
+        self.api = api
+        self.reason = reason
+
+
+class WeComError(WeChatError):
+    """WeCom answered `errcode != 0` to the call of `api` (a path such as
+    "externalcontact/get")."""
 
 
 class TokenInvalid(WeComError):
@@ -95,17 +118,16 @@ def error_for(errcode: int, errmsg: str, api: str) -> WeComError:
     return _BY_ERRCODE.get(errcode, WeComError)(errcode, errmsg, api)
 
 
-class WeComUnavailable(Exception):
+class WeComUnavailable(WeChatUnavailable):
     """No usable answer from WeCom for `api`: connection failure, timeout, HTTP 5xx
     or a body that is not a JSON object. `reason` is already redacted."""
 
-    def __init__(self, api: str, reason: str) -> None:
-        super().__init__(f"{api}: WeCom unavailable: {reason}")
-        self.api = api
-        self.reason = reason
+    service = "WeCom"
 
 
-_CREDENTIAL_PARAM = re.compile(r"(access_token|corpsecret|secret)=[^&\s'\"]*", re.IGNORECASE)
+# js_code: a mini-program login code, single use but a credential until used.
+_CREDENTIAL_PARAM = re.compile(r"(access_token|corpsecret|secret|js_code)=[^&\s'\"]*",
+                               re.IGNORECASE)
 
 
 def redact(text: str, *sensitive: str) -> str:

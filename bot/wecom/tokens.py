@@ -1,4 +1,8 @@
-"""Access tokens per (corp_id, secret), cached in Redis and shared by every process.
+"""Access tokens per (account, secret), cached in Redis and shared by every process.
+
+A `TokenEndpoint` says where one family's tokens come from: WeCom's `gettoken` per
+(corp_id, secret) (`wecom_token_endpoint`), or the mini-program's `token` per (appid,
+secret) (bot/miniapp). Everything below holds for both.
 
 WeCom intercepts frequent gettoken calls, so one token serves all processes until it is
 `TOKEN_REFRESH_MARGIN_SECONDS` from expiry or WeCom rejects it. Only one process at a
@@ -27,6 +31,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -34,10 +39,11 @@ from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, LockNotOwnedError, WatchError
 
-from bot.wecom.errors import WeComUnavailable
+from bot.wecom.family import WECOM, ApiFamily
 from bot.wecom.wire import call_json
 
-__all__ = ["TOKEN_REFRESH_MARGIN_SECONDS", "TokenCache", "delete_if"]
+__all__ = ["TOKEN_REFRESH_MARGIN_SECONDS", "TokenCache", "TokenEndpoint", "delete_if",
+           "wecom_token_endpoint"]
 
 # A cached token is treated as expired this long before WeCom's expires_in runs out.
 TOKEN_REFRESH_MARGIN_SECONDS = 300
@@ -73,31 +79,51 @@ class _CompareDeleteLock(Lock):
             raise LockNotOwnedError("Cannot release a lock that's no longer owned")
 
 
+@dataclass(frozen=True)
+class TokenEndpoint:
+    """`GET {base_url}/cgi-bin/{api}?{query(secret)}` answers a token of `account`."""
+
+    family: ApiFamily
+    base_url: str
+    api: str
+    account: str
+    query: Callable[[str], dict[str, str]]
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url.rstrip('/')}/cgi-bin/{self.api}"
+
+
+def wecom_token_endpoint(base_url: str, corp_id: str) -> TokenEndpoint:
+    """WeCom's `gettoken?corpid=&corpsecret=` (wecom-protocol.md §3.1)."""
+    return TokenEndpoint(WECOM, base_url, "gettoken", corp_id,
+                         lambda secret: {"corpid": corp_id, "corpsecret": secret})
+
+
 class TokenCache:
-    """The current access token for a secret of one corp; see the module docstring."""
+    """The current access token for a secret of one account; see the module docstring."""
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         redis: Redis,
         *,
-        base_url: str,
-        corp_id: str,
+        endpoint: TokenEndpoint,
         request_timeout: float,
         clock: Callable[[], float],
     ) -> None:
         self._session = session
         self._redis = redis
-        self._url = f"{base_url.rstrip('/')}/cgi-bin/gettoken"
-        self._corp_id = corp_id
+        self._endpoint = endpoint
         self._timeout = request_timeout
         self._clock = clock
         # secret → (token, expires_at): this process's copy of the Redis entry.
         self._memory: dict[str, tuple[str, float]] = {}
 
     def key(self, secret: str) -> str:
-        digest = hashlib.sha256(f"{self._corp_id}\0{secret}".encode()).hexdigest()[:16]
-        return f"wecom:token:{self._corp_id}:{digest}"
+        account = self._endpoint.account
+        digest = hashlib.sha256(f"{account}\0{secret}".encode()).hexdigest()[:16]
+        return f"{self._endpoint.family.name}:token:{account}:{digest}"
 
     async def get(self, secret: str) -> str:
         """The cached token, or a fresh one fetched by whichever process holds the lock.
@@ -121,7 +147,8 @@ class TokenCache:
         give_up_at = loop.time() + 2 * self._timeout + 5
         while not await lock.acquire(blocking=False):
             if loop.time() > give_up_at:
-                raise WeComUnavailable("gettoken", "another process's token refresh did not finish")
+                raise self._endpoint.family.unavailable(
+                    self._endpoint.api, "another process's token refresh did not finish")
             await asyncio.sleep(LOCK_POLL_SECONDS)
             token = await self._read(secret)
             if token:
@@ -154,18 +181,20 @@ class TokenCache:
         return token
 
     async def _fetch(self, secret: str) -> str:
+        endpoint = self._endpoint
         data = await call_json(
             self._session,
             "GET",
-            self._url,
-            api="gettoken",
-            params={"corpid": self._corp_id, "corpsecret": secret},
+            endpoint.url,
+            family=endpoint.family,
+            api=endpoint.api,
+            params=endpoint.query(secret),
             timeout=self._timeout,
             sensitive=(secret,),
         )
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
-            raise WeComUnavailable("gettoken", "answer without access_token")
+            raise endpoint.family.unavailable(endpoint.api, "answer without access_token")
         expires_in = int(data.get("expires_in") or 7200)
         lifetime = (
             expires_in - TOKEN_REFRESH_MARGIN_SECONDS

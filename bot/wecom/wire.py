@@ -1,9 +1,11 @@
-"""One HTTP round trip to WeCom and the reading of its JSON envelope.
+"""One HTTP round trip to a WeChat-family API and the reading of its JSON envelope.
 
 Shared by the token cache (gettoken) and the transport (every other API), so both turn
-transport failures into `WeComUnavailable` and nonzero errcodes into typed errors the
-same way. Nothing here retries or logs; nothing here lets a token or secret through
-(aiohttp's messages can carry the URL with its query string).
+transport failures into the family's unavailable error (`WeComUnavailable` for WeCom)
+and nonzero errcodes into its typed errors the same way. The mini-program client uses
+it too (its answers carry no errcode at all on success). Nothing here retries or logs;
+nothing here lets a token or secret through (aiohttp's messages can carry the URL with
+its query string).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.wecom.errors import WeComUnavailable, error_for, redact
+from bot.wecom.errors import redact
+from bot.wecom.family import ApiFamily
 
 
 async def call_json(
@@ -22,6 +25,7 @@ async def call_json(
     method: str,
     url: str,
     *,
+    family: ApiFamily,
     api: str,
     params: Mapping[str, str],
     body: Any = None,
@@ -30,9 +34,10 @@ async def call_json(
 ) -> dict[str, Any]:
     """Send the request and return the response object when `errcode` is 0 (or absent).
 
-    Raises `WeComUnavailable` without an answer, the `error_for` class otherwise.
-    `sensitive` values are masked in every message.
+    Raises `family.unavailable` without an answer, the `family.error_for` class
+    otherwise. `sensitive` values are masked in every message.
     """
+    unavailable = family.unavailable
     try:
         async with session.request(
             method,
@@ -44,22 +49,22 @@ async def call_json(
             status = response.status
             text = await response.text()
     except TimeoutError:
-        raise WeComUnavailable(api, f"no answer within {timeout:g} s") from None
+        raise unavailable(api, f"no answer within {timeout:g} s") from None
     except aiohttp.ClientError as exc:
         reason = redact(f"{type(exc).__name__}: {exc}", *sensitive)
-        raise WeComUnavailable(api, reason) from None
+        raise unavailable(api, reason) from None
     if status >= 500:
-        raise WeComUnavailable(api, f"HTTP {status}")
+        raise unavailable(api, f"HTTP {status}")
     try:
         data = json.loads(text)
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise WeComUnavailable(api, f"HTTP {status} with a body that is not a JSON object")
+        raise unavailable(api, f"HTTP {status} with a body that is not a JSON object")
     errcode = data.get("errcode", 0)
     if not isinstance(errcode, int):
-        raise WeComUnavailable(api, f"HTTP {status} with errcode that is not an integer")
+        raise unavailable(api, f"HTTP {status} with errcode that is not an integer")
     if errcode:
-        raise error_for(errcode, redact(str(data.get("errmsg", "")), *sensitive), api)
+        raise family.error_for(errcode, redact(str(data.get("errmsg", "")), *sensitive), api)
     return data
 

@@ -4,7 +4,6 @@ the WeCom sandbox behind it, and a small client that sends the bearer token."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,9 +11,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from multidict import CIMultiDictProxy
 
 from bot.settings import AdminSettings, Settings
+from tests.api_client import ApiClient, Reply
 from tests.apphost import serve_app, wait_for, worker_process
 from tests.bot.sandbox.wecom_api import WeComApi
 from tests.sandbox_fixtures import SandboxConsole
@@ -26,62 +25,15 @@ NOT_A_GUIDE = "wangwu"  # sandbox staff without customer contact
 
 TAG_LIST = "externalcontact/get_corp_tag_list"
 
-_DEFAULT = object()
+__all__ = ["AdminClient", "Reply"]  # Reply: what the admin tests read answers as
 
-
-@dataclasses.dataclass
-class Reply:
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def error(self) -> dict[str, Any]:
-        """The error object, after checking the shape every error has."""
-        payload = self.json()
-        assert set(payload) == {"error"}, payload
-        assert isinstance(payload["error"]["code"], str), payload
-        assert isinstance(payload["error"]["message"], str), payload
-        return dict(payload["error"])
-
-
-class AdminClient:
+class AdminClient(ApiClient):
     """HTTP to `/admin/api/`, with `Authorization: Bearer <token>` unless told otherwise
     (`token=None` sends no header)."""
 
     def __init__(self, base_url: str, session: aiohttp.ClientSession, token: str) -> None:
+        super().__init__(f"{base_url}/admin/api", session, token)
         self.base_url = base_url
-        self.url = f"{base_url}/admin/api"
-        self.session = session
-        self.token = token
-
-    async def request(self, method: str, path: str, *, json: Any = _DEFAULT,
-                      data: Any = None, params: dict[str, str] | None = None,
-                      token: Any = _DEFAULT, headers: dict[str, str] | None = None) -> Reply:
-        sent = dict(headers or {})
-        token = self.token if token is _DEFAULT else token
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
-        kwargs: dict[str, Any] = {"params": params, "headers": sent, "data": data}
-        if json is not _DEFAULT:
-            kwargs["json"] = json
-        async with self.session.request(method, self.url + path, **kwargs) as response:
-            return Reply(response.status, response.headers, await response.read())
-
-    async def get(self, path: str, **kwargs: Any) -> Reply:
-        return await self.request("GET", path, **kwargs)
-
-    async def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
-        return await self.request("POST", path, json=body, **kwargs)
-
-    async def patch(self, path: str, body: Any, **kwargs: Any) -> Reply:
-        return await self.request("PATCH", path, json=body, **kwargs)
-
-    async def delete(self, path: str, **kwargs: Any) -> Reply:
-        return await self.request("DELETE", path, **kwargs)
 
     async def create_channel(self, **fields: Any) -> dict[str, Any]:
         reply = await self.post("/channels", channel_body(**fields))

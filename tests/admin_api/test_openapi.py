@@ -48,9 +48,11 @@ async def test_document_paths_are_the_routes(admin: AdminClient, settings: Setti
     assert ("post", "/admin/api/groups/join-ways") in routes
     for method, path in (("post", "/sop/plans"), ("get", "/sop/plans/{id}"),
                          ("patch", "/sop/plans/{id}"), ("delete", "/sop/plans/{id}"),
-                         ("get", "/sop/plans/{id}/preview"), ("get", "/sop/plans/{id}/report")):
+                         ("get", "/sop/plans/{id}/preview"), ("get", "/sop/plans/{id}/report"),
+                         ("get", "/members/{id}"), ("post", "/points/adjust"),
+                         ("post", "/orders/import")):
         assert (method, f"/admin/api{path}") in routes
-    assert len(routes) == 37
+    assert len(routes) == 40
 
 
 async def test_document_is_consistent(admin: AdminClient) -> None:

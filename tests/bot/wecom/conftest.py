@@ -9,7 +9,9 @@ instead of waited for.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import socket
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.settings import Settings
-from bot.wecom import WeComClient
+from bot.wecom import WeChatError, WeChatUnavailable, WeComClient
 
 # Ten seconds into a rate-limit minute window, so the first wait is exactly 50 s.
 WINDOW_START = 60.0 * 28_333_334
@@ -89,3 +91,20 @@ async def errcodes(sandbox: Any, api: str) -> list[int]:
     """The errcode the sandbox answered to each call of `api`, in order."""
     answer = await sandbox.calls(api)
     return [call["errcode"] for call in answer["calls"]]
+
+
+async def failure_text(call: Awaitable[Any]) -> str:
+    """Everything a failed call shows: its traceback and repr (for checks that no
+    secret, token or code leaks into them)."""
+    try:
+        await call
+    except (WeChatError, WeChatUnavailable) as exc:
+        return "".join(traceback.format_exception(exc)) + repr(exc)
+    raise AssertionError("the call was expected to fail")
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: connecting is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
-import traceback
 from typing import Any
 
 import pytest
@@ -26,7 +24,7 @@ from bot.wecom import (
     error_for,
 )
 
-from .conftest import FakeTime, MakeClient, backoffs, errcodes
+from .conftest import FakeTime, MakeClient, backoffs, closed_port, errcodes, failure_text
 
 FOLLOW_LIST = "externalcontact/get_follow_user_list"
 BUSY = [(45009, RateLimited), (45033, RateLimited), (-1, SystemBusy)]
@@ -121,7 +119,7 @@ async def test_timeout_raises_unavailable(
 
 
 async def test_connection_refused_raises_unavailable(make_client: MakeClient) -> None:
-    client = make_client(api_base=f"http://127.0.0.1:{_closed_port()}")
+    client = make_client(api_base=f"http://127.0.0.1:{closed_port()}")
 
     with pytest.raises(WeComUnavailable) as raised:
         await client.external_contact.get_follow_user_list()
@@ -140,18 +138,18 @@ async def test_secrets_and_tokens_never_reach_messages_or_logs(
     messages = []
 
     await sandbox.fault(FOLLOW_LIST, 40014, 2)
-    messages.append(await _failure(client.external_contact.get_follow_user_list()))
+    messages.append(await failure_text(client.external_contact.get_follow_user_list()))
     tokens.append(await client.transport.tokens.get(secret))
     await sandbox.fault(FOLLOW_LIST, 45009, settings.wecom.busy_retries + 1)
-    messages.append(await _failure(client.external_contact.get_follow_user_list()))
-    messages.append(await _failure(client.external_contact.get("wmNoSuchCustomer0000001")))
+    messages.append(await failure_text(client.external_contact.get_follow_user_list()))
+    messages.append(await failure_text(client.external_contact.get("wmNoSuchCustomer0000001")))
     await sandbox.latency(FOLLOW_LIST, 0.5)
     slow = make_client(request_timeout_seconds=0.1)
-    messages.append(await _failure(slow.external_contact.get_follow_user_list()))
+    messages.append(await failure_text(slow.external_contact.get_follow_user_list()))
     wrong = make_client(contact_secret="wrong-secret-0123456789")
-    messages.append(await _failure(wrong.external_contact.get_follow_user_list()))
-    refused = make_client(api_base=f"http://127.0.0.1:{_closed_port()}")
-    messages.append(await _failure(refused.external_contact.get_follow_user_list()))
+    messages.append(await failure_text(wrong.external_contact.get_follow_user_list()))
+    refused = make_client(api_base=f"http://127.0.0.1:{closed_port()}")
+    messages.append(await failure_text(refused.external_contact.get_follow_user_list()))
 
     # aiohttp.access is the sandbox's server log (WeCom's side of the wire), not ours.
     logged = [r.getMessage() for r in caplog.records if r.name != "aiohttp.access"]
@@ -160,20 +158,6 @@ async def test_secrets_and_tokens_never_reach_messages_or_logs(
         for value in (secret, "wrong-secret-0123456789", *tokens):
             assert value not in text
         assert not re.search(r"(access_token|corpsecret)=(?!\*\*\*)", text)
-
-
-async def _failure(call: Any) -> str:
-    try:
-        await call
-    except (WeComError, WeComUnavailable) as exc:
-        return "".join(traceback.format_exception(exc)) + repr(exc)
-    raise AssertionError("the call was expected to fail")
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 WELCOME = "externalcontact/send_welcome_msg"

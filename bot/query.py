@@ -7,7 +7,7 @@ from datetime import date
 
 from aiohttp import web
 
-from admin_api.errors import InputError
+from bot.http_errors import InputError
 
 
 def integer(request: web.Request, name: str, default: int, low: int,

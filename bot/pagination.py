@@ -1,4 +1,4 @@
-"""Offset pagination, the one scheme every admin list uses.
+"""Offset pagination, the one scheme every list (admin and mini-program) uses.
 
 Query: `?limit=` (1..`MAX_LIMIT`, default `DEFAULT_LIMIT`) and `?offset=` (>= 0,
 default 0); anything else is a 400 naming the parameter. Answer:
@@ -16,7 +16,7 @@ from aiohttp import web
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from admin_api import query
+from bot import query
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

@@ -1,0 +1,424 @@
+"""Member API benchmark: how fast one `run.py serve` process answers a member's
+`GET /miniapp/api/me` and `POST /miniapp/api/checkin`, against a bare aiohttp JSON
+endpoint in the same run as the ceiling, and whether check-ins stay exact under load.
+
+    apt-get install wrk                      # required: the closed-loop phases use it
+    .venv/bin/python -m bench.member_api [--quick] [--members 1000] [--duration 10]
+        [--connections 64] [--rate 1000] [--profile]
+        [--database-url postgres://…/bench_members --redis-url redis://…/12]
+
+Embedded default (no URLs; or SCRM_BENCH_DATABASE_URL / SCRM_BENCH_REDIS_URL unset):
+SQLite in a temporary folder and an in-process Redis stand-in, for a smoke run. With
+the URLs (the issue's setting): that PostgreSQL database (created if missing, its
+schema DROPPED and re-migrated) and that Redis db (FLUSHED). Each its own process on
+127.0.0.1: `run.py sandbox` (WeChat's mini-program APIs), `run.py serve` (one process,
+its `members.login_per_minute` raised: every login comes from 127.0.0.1) and the
+ceiling (`python -m bench.baselines json`). Every process started is stopped on exit,
+error or Ctrl-C.
+
+The run:
+1. --members WeChat users are made in the sandbox console (`POST
+   /sandbox/miniapp/users`, `POST /sandbox/miniapp/login-code`), and each logs in
+   through `POST /miniapp/api/login {code}`: one session token per member.
+2. Ceiling: the bare JSON endpoint, closed loop (wrk, --connections, --duration
+   seconds, after a short warm-up) and open loop at a fixed --rate (latency measured
+   from each request's scheduled send time; the first second not counted).
+3. `POST /miniapp/api/checkin`, closed loop, each request with the next member's
+   token: each member's first check-in of the day awards points, every later one
+   answers 409.
+4. `GET /miniapp/api/me` like the ceiling (every member now has points in the ledger).
+5. The ledger: exactly one check-in row and one check-in ledger entry per member, and
+   every member's `points` equal to the sum of their ledger entries.
+Besides answers/s, each closed loop reports the server's CPU time per answer, which
+decides its throughput once it has a core to itself (on a shared 2-core machine the
+load generator, PostgreSQL and any neighbour take their share).
+Targets (the issue's): `GET /me` ≥ 40 % of the ceiling's requests/s, and its p99 ≤ 25 ms
+at 1,000 requests/s; check-ins exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench import loadgen
+from bench.cpuload import CpuShare, CpuWatch, cpu_seconds, noisy_note
+from bench.loadgen import LoadResult, Request, fmt_ms, fmt_rate
+from bench.processes import (
+    PYTHON,
+    Proc,
+    SandboxBench,
+    add_pool_size_argument,
+    add_store_arguments,
+    bench_env,
+    bench_parser,
+    check_store_arguments,
+    cpu_model,
+    free_port,
+    print_report,
+    run_bench,
+    say,
+    start_profile,
+    wait_http,
+)
+
+ME = "/miniapp/api/me"
+CHECKIN = "/miniapp/api/checkin"
+TARGET_SHARE = 0.40
+TARGET_P99_MS = 25.0
+WARMUP_SECONDS = 2.0
+
+
+@dataclass
+class Endpoint:
+    """Figures of one endpoint: closed loop (throughput) and, for GETs, a fixed rate."""
+
+    label: str
+    work: str
+    server: str  # the process answering it
+    closed: LoadResult | None = None
+    fixed: LoadResult | None = None
+    cpu: list[CpuShare] = field(default_factory=list)
+    # The server's CPU time per answer in the closed loop: what decides its throughput
+    # once it has a core of its own, whatever else the machine runs meanwhile.
+    cpu_us: float | None = None
+
+
+class MemberApiBench(SandboxBench):
+    def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__(args, "scrm-member-api-")
+        self.serve_port = free_port()
+        self.ceiling_port = free_port()
+        self.serve = f"http://127.0.0.1:{self.serve_port}"
+        self.tokens: list[str] = []
+        self.login_seconds = 0.0
+        self.endpoints = {
+            "ceiling": Endpoint("bare aiohttp JSON (ceiling)",
+                                "a fixed member profile as JSON, no auth, no I/O", "ceiling"),
+            "me": Endpoint(f"`GET {ME}`",
+                           "session lookup, member, level, points expiring soon, JSON",
+                           "serve"),
+            "checkin": Endpoint(f"`POST {CHECKIN}`",
+                                "session lookup; first of the day: ledger award, else 409",
+                                "serve"),
+        }
+        self.checks: list[tuple[str, bool]] = []
+        self.profiles: list[Path] = []
+
+    def env(self) -> dict[str, str]:
+        return bench_env(self.log_dir, self.args.database_url, self.args.redis_url,
+                         self.sandbox_port, self.args.pool_size,
+                         SCRM__SERVER__PORT=str(self.serve_port),
+                         SCRM__MEMBERS__LOGIN_PER_MINUTE=str(10 * self.args.members + 100))
+
+    # ---- setup
+    def start(self) -> None:
+        self.start_sandbox()
+        serve = self.procs.start("serve", [PYTHON, "run.py", "serve"], self.env())
+        wait_http(serve, f"{self.serve}/healthz", timeout=60)
+        ceiling = self.procs.start("ceiling", [PYTHON, "-m", "bench.baselines", "json",
+                                               str(self.ceiling_port)], self.env())
+        wait_http(ceiling, f"http://127.0.0.1:{self.ceiling_port}/ping", timeout=30)
+
+    async def log_in_members(self) -> list[str]:
+        """One WeChat user per member in the sandbox, logged in through the API."""
+        count = self.args.members
+        tokens: list[str] = [""] * count
+        limit = asyncio.Semaphore(self.args.login_concurrency)
+        async with aiohttp.ClientSession(raise_for_status=True) as http:
+
+            async def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+                async with http.post(url, json=body) as response:
+                    return dict(await response.json())
+
+            async def one(i: int) -> None:
+                async with limit:
+                    made = await post(f"{self.sandbox}/sandbox/miniapp/users",
+                                      {"nickname": f"会员{i:05d}"})
+                    code = await post(f"{self.sandbox}/sandbox/miniapp/login-code",
+                                      {"openid": made["user"]["openid"]})
+                    login = await post(f"{self.serve}/miniapp/api/login", {"code": code["code"]})
+                    tokens[i] = login["token"]
+
+            await asyncio.gather(*(one(i) for i in range(count)))
+        return tokens
+
+    def check_answers(self) -> None:
+        """The measured routes do their work: a member's own profile for a good token,
+        401 for a forged one."""
+        me = self.call("GET", ME, self.tokens[0])
+        self.checks.append((f"GET /me answers the member's profile ({sorted(me)[:6]}…)",
+                            isinstance(me, dict) and "id" in me and "points" in me))
+        forged = self.call("GET", ME, secrets.token_urlsafe(32))
+        self.checks.append((f"a forged token gets 401 ({forged})", forged == 401))
+
+    def call(self, method: str, path: str, token: str) -> Any:
+        async def go() -> Any:
+            async with aiohttp.ClientSession() as http, http.request(
+                    method, self.serve + path,
+                    headers={"Authorization": f"Bearer {token}"}) as response:
+                return await response.json() if response.status == 200 else response.status
+        return asyncio.run(go())
+
+    # ---- load
+    def requests(self, method: str, path: str) -> list[Request]:
+        headers = [{"Authorization": f"Bearer {t}", **loadgen.JSON} for t in self.tokens]
+        body = b"{}" if method == "POST" else b""
+        return [Request(path, body, method, h) for h in headers]
+
+    def closed_loop(self, key: str, base: str, requests: list[Request],
+                    count_statuses: bool = False, warm_up: bool = True) -> None:
+        endpoint = self.endpoints[key]
+        request_file = str(self.log_dir / f"requests-{key}.txt")
+        loadgen.write_request_file(request_file, requests)
+        args = self.args
+        if warm_up:  # connections, pools and caches; not counted
+            loadgen.run_wrk(base, request_file, connections=args.connections,
+                            duration=WARMUP_SECONDS)
+        say(f"  closed loop, wrk -t2, {args.connections} connections, {args.duration:g} s ...")
+        profiling = self.start_profile(key)
+        server = {endpoint.server: self.proc(endpoint.server).popen.pid}
+        watch, before = CpuWatch(), cpu_seconds(server)
+        endpoint.closed = r = loadgen.run_wrk(base, request_file, connections=args.connections,
+                                              duration=args.duration,
+                                              count_statuses=count_statuses)
+        used = cpu_seconds(server)[endpoint.server] - before[endpoint.server]
+        endpoint.cpu.append(watch.stop())
+        endpoint.cpu_us = used / max(1, r.requests) * 1e6
+        if profiling is not None:
+            profiling.popen.wait(timeout=args.duration + 60)
+            self.procs.stop(profiling)
+        statuses = f", statuses {dict(sorted(r.statuses.items()))}" if r.statuses else ""
+        say(f"    {r.answered_rate:,.0f} answers/s (p50 {fmt_ms(r.p50_ms)} ms, p99 "
+            f"{fmt_ms(r.p99_ms)} ms, not 2xx or failed {r.errors}{statuses}); "
+            f"{endpoint.server} used {endpoint.cpu_us:,.0f} µs CPU per answer")
+        say(f"    {endpoint.cpu[-1].describe()}")
+
+    def fixed_rate(self, key: str, base: str, requests: list[Request]) -> None:
+        endpoint, rate = self.endpoints[key], self.args.rate
+        count = int(rate * (self.args.duration + 1))  # +1 s of warm-up, not counted
+        load = [requests[i % len(requests)] for i in range(count)]
+        say(f"  fixed rate {rate:,.0f}/s (open loop), {self.args.duration:g} s ...")
+        watch = CpuWatch()
+        endpoint.fixed = r = asyncio.run(loadgen.open_loop(base, load, rate=rate,
+                                                           warmup=int(rate)))
+        endpoint.cpu.append(watch.stop())
+        say(f"    p50 {fmt_ms(r.p50_ms)} ms, p99 {fmt_ms(r.p99_ms)} ms "
+            f"({r.ok:,}/{r.requests:,} answered 200)")
+        say(f"    {endpoint.cpu[-1].describe()}")
+
+    def proc(self, name: str) -> Proc:
+        return next(p for p in self.procs.running if p.name == name)
+
+    def start_profile(self, key: str) -> Proc | None:
+        if not self.args.profile or key != "me":
+            return None
+        out = self.log_dir / "profile-serve-me.txt"
+        proc = start_profile(self.procs, self.proc("serve"), max(1, int(self.args.duration)),
+                             out)
+        if proc is not None:
+            self.profiles.append(out)
+        return proc
+
+    # ---- the ledger after the check-ins
+    async def ledger_figures(self) -> dict[str, int]:
+        from tortoise import connections
+
+        from bot import db
+
+        await db.open_db(self.env()["SCRM__DATABASE__URL"])
+        try:
+            conn = connections.get("default")
+            queries = {
+                "members": "SELECT count(*) AS n FROM member",
+                "checkin_rows": "SELECT count(*) AS n FROM check_in",
+                "checkin_members": "SELECT count(DISTINCT member_id) AS n FROM check_in",
+                "checkin_entries": "SELECT count(*) AS n FROM points_entry"
+                                   " WHERE key LIKE 'checkin:%'",
+                "points_mismatch": "SELECT count(*) AS n FROM member m WHERE m.points <>"
+                                   " (SELECT coalesce(sum(e.delta), 0) FROM points_entry e"
+                                   " WHERE e.member_id = m.id)",
+                "negative": "SELECT count(*) AS n FROM member WHERE points < 0",
+                "with_points": "SELECT count(*) AS n FROM member WHERE points > 0",
+            }
+            return {name: int((await conn.execute_query_dict(sql))[0]["n"])
+                    for name, sql in queries.items()}
+        finally:
+            await db.close_db()
+
+    def check_ledger(self) -> None:
+        n = self.args.members
+        closed = self.endpoints["checkin"].closed
+        s = closed.statuses if closed is not None else {}
+        f = asyncio.run(self.ledger_figures())
+        awarded, refused = s.get(200, 0), s.get(409, 0)
+        others = {k: v for k, v in s.items() if k not in (200, 409)}
+        self.checks += [
+            (f"members == logins ({f['members']:,} == {n:,})", f["members"] == n),
+            (f"one award per member: {awarded:,} answered 200, {refused:,} answered 409, "
+             f"others {others or 'none'}", awarded == n and not others and refused > 0),
+            (f"one check-in row per member ({f['checkin_rows']:,} rows, "
+             f"{f['checkin_members']:,} members)",
+             f["checkin_rows"] == n and f["checkin_members"] == n),
+            (f"one check-in ledger entry per member ({f['checkin_entries']:,})",
+             f["checkin_entries"] == n),
+            (f"Member.points == sum of ledger for every member ({f['points_mismatch']} "
+             f"differ, {f['negative']} negative, {f['with_points']:,} with points)",
+             f["points_mismatch"] == 0 and f["negative"] == 0 and f["with_points"] == n),
+        ]
+
+    # ---- the whole run
+    def run(self) -> int:
+        args = self.args
+        say(f"logs: {self.log_dir}")
+        say(f"backend: {self.backend}; {args.members:,} members")
+        self.start()
+        started = time.perf_counter()
+        self.tokens = asyncio.run(self.log_in_members())
+        self.login_seconds = time.perf_counter() - started
+        say(f"{len(self.tokens):,} members logged in in {self.login_seconds:.1f} s "
+            f"({len(self.tokens) / self.login_seconds:,.0f} logins/s, "
+            f"{args.login_concurrency} at a time)")
+        self.check_answers()
+        ceiling = f"http://127.0.0.1:{self.ceiling_port}"
+        me = self.requests("GET", ME)
+        say(self.endpoints["ceiling"].label)
+        self.closed_loop("ceiling", ceiling, me)
+        self.fixed_rate("ceiling", ceiling, me)
+        # Check-ins first, so that GET /me finds every member with points in the ledger.
+        say(self.endpoints["checkin"].label)
+        # No warm-up: the first pass over the members is the awards.
+        self.closed_loop("checkin", self.serve, self.requests("POST", CHECKIN),
+                         count_statuses=True, warm_up=False)
+        say(self.endpoints["me"].label)
+        self.closed_loop("me", self.serve, me)
+        self.fixed_rate("me", self.serve, me)
+        for proc in self.procs.running:
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} died:\n{proc.log_tail()}")
+        self.check_ledger()
+        if self.profiles:
+            say("profile of serve under GET /me (py-spy raw collapsed stacks): "
+                + ", ".join(map(str, self.profiles)))
+        return self.report()
+
+    def targets(self) -> list[tuple[str, str, bool]]:
+        ceiling, me = self.endpoints["ceiling"], self.endpoints["me"]
+        top = ceiling.closed.rate if ceiling.closed else 0.0
+        rate = me.closed.rate if me.closed else 0.0
+        p99 = me.fixed.p99_ms if me.fixed and me.fixed.p99_ms is not None else float("inf")
+        all_ok = me.fixed is not None and me.fixed.ok == me.fixed.requests
+        checks_ok = bool(self.checks) and all(ok for _, ok in self.checks)
+        by_cpu = (f" (by server CPU per answer: {ceiling.cpu_us / me.cpu_us:.0%})"
+                  if ceiling.cpu_us and me.cpu_us else "")
+        return [
+            (f"GET /me ≥ {TARGET_SHARE:.0%} of the ceiling's requests/s",
+             f"{fmt_rate(rate)}/s = {rate / top if top else 0:.0%} of {fmt_rate(top)}/s"
+             + by_cpu, top > 0 and rate >= TARGET_SHARE * top),
+            (f"GET /me p99 ≤ {TARGET_P99_MS:g} ms at {self.args.rate:,.0f} requests/s",
+             f"{p99:.1f} ms (p50 {fmt_ms(me.fixed.p50_ms if me.fixed else None)} ms)"
+             + ("" if all_ok else ", not every request answered 200"),
+             p99 <= TARGET_P99_MS and all_ok),
+            ("check-ins exact: one award per member, ledger == balance",
+             "all checks pass" if checks_ok else "checks failed", checks_ok),
+        ]
+
+    def report(self) -> int:
+        args = self.args
+        say("")
+        say("checks:")
+        for text, passed in self.checks:
+            say(f"  [{'ok' if passed else 'FAIL'}] {text}")
+        targets = self.targets()
+        say("")
+        say("targets:")
+        for text, figure, passed in targets:
+            say(f"  {'PASS' if passed else 'MISS'}  {text}: {figure}")
+        command = "python -m bench.member_api" + (" --quick" if args.quick else "")
+        if self.real:
+            command += f" --database-url …/{self.stores.db_name if self.stores else ''} " \
+                       "--redis-url …"
+        top = self.endpoints["ceiling"].closed
+        lines = [
+            "",
+            f"`{command}` on {os.cpu_count()} cores ({cpu_model()}), "
+            f"{time.strftime('%Y-%m-%d')}: {self.backend}, one `run.py serve` process, "
+            f"{args.members:,} members logged in; wrk -t2 with {args.connections} connections "
+            f"for {args.duration:g} s (closed loop), a Python open-loop generator at "
+            f"{args.rate:,.0f}/s; all on one machine, each request with the next member's "
+            "token.",
+            "",
+            f"| endpoint | work per request | answers/s | vs ceiling | server CPU µs per answer "
+            f"| p50 / p99 ms (closed loop) | p50 / p99 ms at {args.rate:,.0f}/s |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for endpoint in self.endpoints.values():
+            c, f = endpoint.closed, endpoint.fixed
+            if c is None:
+                continue
+            share = f"{c.answered_rate / top.answered_rate:.0%}" if top and top.rate else "—"
+            fixed = f"{fmt_ms(f.p50_ms)} / {fmt_ms(f.p99_ms)}" if f else "—"
+            lines.append(f"| {endpoint.label} | {endpoint.work} | {fmt_rate(c.answered_rate)} "
+                         f"| {share} | {fmt_rate(endpoint.cpu_us)} | {fmt_ms(c.p50_ms)} / "
+                         f"{fmt_ms(c.p99_ms)} | {fixed} |")
+        checkin = self.endpoints["checkin"].closed
+        if checkin is not None:
+            lines += ["", f"Check-ins: {checkin.statuses.get(200, 0):,} awards (200) and "
+                          f"{checkin.statuses.get(409, 0):,} refusals (409, already checked in "
+                          "today) in one closed-loop run."]
+        lines += ["", "| target | figure | verdict |", "| --- | --- | --- |"]
+        lines += [f"| {t} | {fig} | {'PASS' if ok else 'MISS'} |" for t, fig, ok in targets]
+        lines += noisy_note(c for e in self.endpoints.values() for c in e.cpu)
+        return print_report(lines, self.log_dir, all(ok for _, _, ok in targets))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = bench_parser(__doc__)
+    p.add_argument("--members", type=int, default=1000, help="members (default 1000)")
+    p.add_argument("--duration", type=float, default=10.0,
+                   help="seconds of each measured phase (default 10)")
+    p.add_argument("--connections", type=int, default=64,
+                   help="closed-loop connections (default 64)")
+    p.add_argument("--rate", type=float, default=1000.0,
+                   help="fixed arrival rate of the latency phases (default 1000/s)")
+    p.add_argument("--login-concurrency", type=int, default=16,
+                   help="logins at once while setting up (default 16)")
+    add_pool_size_argument(p, "server")
+    p.add_argument("--profile", action="store_true",
+                   help="py-spy record the server during the GET /me closed loop")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: --members 200 --duration 3")
+    add_store_arguments(p, "postgres://postgres@127.0.0.1:5432/bench_members and "
+                           "redis://127.0.0.1:6379/12")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.members = min(args.members, 200)
+        args.duration = min(args.duration, 3.0)
+    check_store_arguments(p, args)
+    if args.members < 1 or args.duration <= 0 or args.connections < 1 or args.rate <= 0 \
+            or args.login_concurrency < 1:
+        p.error("--members, --duration, --connections, --rate and --login-concurrency must "
+                "be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not loadgen.wrk_available():
+        say("wrk not found: the closed-loop phases need it (`apt-get install wrk`, Debian "
+            "package `wrk`)")
+        return 2
+    return run_bench(MemberApiBench(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
