@@ -1,1 +1,2 @@
-"""Benchmarks (not part of the deployed app): see bench/callback_ingest.py."""
+"""Benchmarks (not part of the deployed app), run from the repository root as
+`python -m bench.NAME`: see README.md, Benchmark."""

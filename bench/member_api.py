@@ -28,7 +28,8 @@ The run:
    answers 409.
 4. `GET /miniapp/api/me` like the ceiling (every member now has points in the ledger).
 5. The ledger: exactly one check-in row and one check-in ledger entry per member, and
-   every member's `points` equal to the sum of their ledger entries.
+   every member's `points` equal to the sum of their ledger entries (a run across
+   midnight in Asia/Shanghai would see two days' check-ins).
 Besides answers/s, each closed loop reports the server's CPU time per answer, which
 decides its throughput once it has a core to itself (on a shared 2-core machine the
 load generator, PostgreSQL and any neighbour take their share).
