@@ -1,8 +1,9 @@
 """The app factory: `create_app(settings)` is used by run.py, the tests and the benchmarks.
 
 Every resource opens and closes in its own cleanup context, in order: database, Redis,
-HTTP session, WeCom client, mini-program client, job queue (with the in-process worker
-on the embedded default), inbox writer, and the in-process WeCom sandbox when enabled.
+the member answer cache, HTTP session, WeCom client, mini-program client, job queue
+(with the in-process worker on the embedded default), inbox writer, and the in-process
+WeCom sandbox when enabled.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.keys import (
     HTTP,
     INBOX,
     LANES,
+    MEMBER_CACHE,
     MINIAPP,
     REDIS,
     SETTINGS,
@@ -39,6 +41,7 @@ from bot.redis_conn import open_redis
 from bot.scheduler import start_schedules
 from bot.settings import Settings
 from bot.wecom import WeComClient
+from handlers.member_cache import MemberCache, announcing, listening
 from miniapp_api.app import create_miniapp_app
 
 log = logging.getLogger("scrm.app")
@@ -57,6 +60,14 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[REDIS] = open_redis(app[SETTINGS].redis.url)
     yield
     await app[REDIS].aclose()
+
+
+async def _member_cache(app: web.Application) -> AsyncIterator[None]:
+    """`GET /me` answers kept in memory, evicted on this process's changes and on those
+    other processes publish (handlers/member_cache.py)."""
+    app[MEMBER_CACHE] = cache = MemberCache()
+    async with listening(cache, app[REDIS]), announcing(app[REDIS]):
+        yield
 
 
 async def _http(app: web.Application) -> AsyncIterator[None]:
@@ -122,7 +133,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app[CALLBACK_CRYPTO] = CallbackCrypto(
         settings.wecom.token, settings.wecom.encoding_aes_key, settings.wecom.corp_id
     )
-    app.cleanup_ctx.extend([_database, _redis, _http, _wecom, _miniapp, _queue, _inbox])
+    app.cleanup_ctx.extend(
+        [_database, _redis, _member_cache, _http, _wecom, _miniapp, _queue, _inbox])
     if settings.sandbox.enabled:
         app.cleanup_ctx.append(_sandbox)
     app.router.add_get("/healthz", healthz)

@@ -14,6 +14,7 @@ from bot.miniapp import MiniProgramClient
 from bot.queue import Lanes
 from bot.settings import Settings
 from bot.wecom import WeComClient
+from handlers.member_cache import MemberCache
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")
@@ -24,3 +25,4 @@ MINIAPP = web.AppKey("miniapp", MiniProgramClient)
 LANES = web.AppKey("lanes", Lanes)
 INBOX = web.AppKey("inbox", InboxWriter)
 CALLBACK_CRYPTO = web.AppKey("callback_crypto", CallbackCrypto)
+MEMBER_CACHE = web.AppKey("member_cache", MemberCache)

@@ -16,6 +16,7 @@ from bot.miniapp import MiniProgramClient
 from bot.redis_conn import open_redis
 from bot.settings import Settings
 from bot.wecom import WeComClient
+from handlers.member_cache import announcing
 
 
 @dataclass
@@ -34,7 +35,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     redis = open_redis(settings.redis.url)
     timeout = aiohttp.ClientTimeout(total=settings.wecom.request_timeout_seconds)
     try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
+        # Its member changes reach the servers' GET /me caches (handlers/member_cache.py).
+        async with aiohttp.ClientSession(timeout=timeout) as session, announcing(redis):
             yield Runtime(settings, redis, WeComClient(session, redis, settings),
                           MiniProgramClient(session, redis, settings))
     finally:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from tortoise.transactions import in_transaction
-
 from handlers.ledger import award, utc
+from handlers.member_cache import announcing_transaction
 from handlers.points_rules import award_birthday, local_day
 from models.members import Member
 from models.points import CheckIn
@@ -55,7 +54,7 @@ async def check_in(member: Member, settings: Settings, now: datetime) -> CheckIn
     member_id = member.id
     day = local_day(now)
     rules = settings.points
-    async with in_transaction():
+    async with announcing_transaction():
         yesterday = await CheckIn.get_or_none(member_id=member_id,
                                               day=day - timedelta(days=1))
         streak = yesterday.streak + 1 if yesterday is not None else 1

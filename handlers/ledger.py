@@ -26,9 +26,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from handlers.levels import apply_level
+from handlers.member_cache import announcing_transaction, member_changed
 from models.members import Member
 from models.points import EntryKind, PointsEntry
 from models.upsert import find_row, insert_row
@@ -235,7 +235,7 @@ async def move_member_points(from_id: int, to_id: int, *, now: datetime,
     level is recomputed."""
     if from_id == to_id:
         raise ValueError("a member cannot be merged into itself")
-    async with in_transaction() as conn:
+    async with announcing_transaction() as conn:
         merge = await insert_row(PointsEntry, {
             "member_id": to_id, "delta": 0, "growth_delta": 0, "kind": EntryKind.MERGE,
             "key": f"merge:{from_id}", "reason": f"member {from_id} merged into {to_id}",
@@ -261,6 +261,7 @@ async def move_member_points(from_id: int, to_id: int, *, now: datetime,
             f"UPDATE {_member_table()} SET points = points + {m[0]}, growth = growth + {m[1]} "
             f"WHERE id = {m[2]} RETURNING points", [moved.points, moved.growth, to_id])
         await PointsEntry.filter(id=merge.id).update(balance_after=int(rows[0]["points"]))
+    await member_changed(from_id, to_id)
     log.info("points.merged from=%s to=%s points=%d growth=%d", from_id, to_id,
              moved.points, moved.growth)
     if settings is not None and moved.growth:
@@ -293,7 +294,7 @@ async def _record(entry: _Entry, planner: _Plan | Planner, *,
     it, or None when its key was taken or nothing was left to move. A `Planner`
     decides the movement once the member's row is held (it depends on the balance)."""
     try:
-        async with in_transaction() as conn:
+        async with announcing_transaction() as conn:
             row = await insert_row(PointsEntry, {
                 "member_id": entry.member_id, "delta": 0, "kind": entry.kind,
                 "key": entry.key, "reason": entry.reason[:255],
@@ -312,6 +313,7 @@ async def _record(entry: _Entry, planner: _Plan | Planner, *,
                 remaining=max(plan.delta, 0))
     except _NothingToMove:
         return None
+    await member_changed(entry.member_id)
     log.info("points.moved member_id=%s kind=%s key=%s delta=%d growth=%d balance=%d",
              entry.member_id, entry.kind.value, entry.key, plan.delta, plan.growth, points)
     return points

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.settings import LevelSettings, Settings
+from handlers.member_cache import member_changed
 from models.members import LevelChange, Member
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ async def apply_level(member_id: int, settings: Settings, now: datetime, *,
     changed = await Member.filter(id=member_id, level=member.level).update(level=new)
     if not changed:
         return
+    await member_changed(member_id)
     await LevelChange.create(member_id=member_id, from_level=member.level, to_level=new,
                              growth=member.growth, reason=reason[:64], at=now)
     log.info("member.level member=%s from=%s to=%s growth=%s", member_id, member.level, new,

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from bot.settings import Settings
 from handlers import ledger
+from handlers.member_cache import member_changed
 from handlers.orders import claim_unmatched_orders
 from models.members import IdentityKind, Member, MemberIdentity
 from models.upsert import find_row, insert_row
@@ -104,8 +105,9 @@ async def link_wecom_contact(unionid: str, external_userid: str, guide_userid: s
     member_id, created, gained = await find_or_create(
         [(IdentityKind.UNIONID, unionid), (IdentityKind.EXTERNAL_USERID, external_userid)],
         guide_userid=guide_userid)
-    if not created:
-        await Member.filter(id=member_id, guide_userid=None).update(guide_userid=guide_userid)
+    if not created and await Member.filter(id=member_id, guide_userid=None).update(
+            guide_userid=guide_userid):
+        await member_changed(member_id)
     log.info("member.wecom_linked member=%s external_userid=%s staff=%s created=%s",
              member_id, external_userid, guide_userid, created)
     if settings.points.first_guide_add > 0:

@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 from bot.settings import Settings
 from handlers.ledger import move_member_points
 from handlers.levels import apply_level
+from handlers.member_cache import member_changed
 from models.members import (
     IdentityKind,
     Member,
@@ -82,6 +83,7 @@ async def merge_members(first_id: int, second_id: int, *, reason: str, settings:
         await move_member_points(merged.id, survivor.id, now=now)
         await MemberMerge.create(survivor_id=survivor.id, merged_id=merged.id,
                                  reason=reason[:32], moved=moved, at=now)
+    await member_changed(survivor.id, merged.id)
     log.info("member.merged survivor=%s merged=%s reason=%s identities=%s sessions=%s "
              "points=%s growth=%s", survivor.id, merged.id, reason, moved["identities"],
              moved["sessions"], moved["points"], moved["growth"])

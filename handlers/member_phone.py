@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tortoise.transactions import in_transaction
 
 from bot.settings import Settings
+from handlers.member_cache import member_changed
 from handlers.member_crypto import normalize_phone, phone_lookup_hash, seal
 from handlers.member_identity import identities_gained, owner_of
 from handlers.member_merge import merge_members
@@ -51,6 +52,7 @@ async def bind_phone(member_id: int, phone: str, country_code: str | int, *,
         member.phone_hash = lookup
         member.phone_cipher = seal(settings.members, normal, PHONE_PURPOSE)
         await member.save(update_fields=["phone_hash", "phone_cipher", "updated_at"])
+    await member_changed(member_id)
     log.info("member.phone_bound member=%s after_merge=%s", member_id, holder is not None)
     await identities_gained(member_id, settings, now, wecom=wecom)
     return await Member.get(id=member_id)  # as the claimed orders left it

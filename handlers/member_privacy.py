@@ -26,6 +26,7 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from bot.settings import Settings
+from handlers.member_cache import member_changed
 from handlers.member_crypto import unseal
 from handlers.member_phone import PHONE_PURPOSE
 from models.members import (
@@ -131,5 +132,6 @@ async def erase_member(member_id: int, *, now: datetime) -> None:
             nickname="", avatar="", birthday=None, consents={}, guide_userid=None,
             phone_cipher=None, phone_hash=None, erased_at=now, updated_at=now)
         await Member.filter(id=member_id).update(status=MemberStatus.ERASED)
+    await member_changed(*ids)
     log.info("member.erased member=%s merged_members=%d identities=%d sessions_revoked=%d",
              member_id, len(ids) - 1, identities, sessions)

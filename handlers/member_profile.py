@@ -21,6 +21,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from handlers.member_cache import member_changed
 from models.members import Member
 
 log = logging.getLogger("scrm.members")
@@ -103,5 +104,6 @@ async def update_profile(member: Member, changes: ProfileChanges, *,
         for name, value in values.items():
             setattr(member, name, value)
         await member.save(update_fields=[*values, "updated_at"])
+        await member_changed(member.id)
         log.info("member.profile_updated member=%s fields=%s", member.id, ",".join(values))
     return member

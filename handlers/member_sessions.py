@@ -3,8 +3,9 @@ server-side with the member, expiry and revocation.
 
 The token is `secrets.token_urlsafe(32)` (256 random bits), so a plain hash is enough
 to make a leaked table useless (no salt or slow hash needed: nothing to guess).
-`authenticate` is the hot path of every member request: one primary-key lookup joined
-to the member, with no cache, so a revoked or expired session is refused at once.
+`authenticate` is the hot path of every member request but GET /me's cache hits: one
+primary-key lookup joined to the member, so a revoked or expired session is refused at
+once. A revocation evicts the member's cached answers (handlers/member_cache.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
+from handlers.member_cache import member_changed
 from models.members import Member, MemberSession, MemberStatus
 from models.upsert import placeholders
 
@@ -84,12 +86,16 @@ def _authenticate_sql(dialect: str) -> str:
 
 
 async def revoke(session_hash: str, now: datetime) -> bool:
-    revoked = await MemberSession.filter(token_hash=session_hash, revoked_at=None).update(
-        revoked_at=now)
+    live = MemberSession.filter(token_hash=session_hash, revoked_at=None)
+    member_ids = [int(row["member_id"]) for row in await live.values("member_id")]
+    revoked = await live.update(revoked_at=now)
+    await member_changed(*member_ids)
     return bool(revoked)
 
 
 async def revoke_all(member: Member | int, now: datetime) -> int:
     member_id = member if isinstance(member, int) else member.id
-    return await MemberSession.filter(member_id=member_id, revoked_at=None).update(
+    revoked = await MemberSession.filter(member_id=member_id, revoked_at=None).update(
         revoked_at=now)
+    await member_changed(member_id)
+    return revoked

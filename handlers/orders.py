@@ -24,9 +24,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tortoise.transactions import in_transaction
-
 from handlers.ledger import UnknownMember, award, reverse, utc
+from handlers.member_cache import announcing_transaction
 from handlers.order_rows import MEMBER_ID, OrderRow
 from handlers.points_rules import order_points
 from models.members import Member, MemberIdentity, MemberStatus
@@ -106,7 +105,7 @@ async def claim_unmatched_orders(member_id: int, settings: Settings, now: dateti
         level = (await Member.get(id=member_id)).level
         context = _Context(settings, now, wecom, {member_id: level})
         for order in orders:
-            async with in_transaction():
+            async with announcing_transaction():
                 claimed += await _claim(order.id, _row_of(order), member_id, context)
     return claimed
 
@@ -132,7 +131,7 @@ async def _import_batch(batch: Sequence[OrderRow], settings: Settings, now: date
     # concurrent imports take the members' rows in the same order and cannot deadlock.
     ordered = sorted(enumerate(batch), key=lambda item: (
         members.get((item[1].identity_kind, item[1].identity_value), 0), item[0]))
-    async with in_transaction():
+    async with announcing_transaction():
         for _, row in ordered:
             member_id = members.get((row.identity_kind, row.identity_value))
             if row.status == OrderStatus.PAID:

@@ -3,8 +3,11 @@
 
 The session is looked up on every request (handlers.member_sessions.authenticate: one
 primary-key query joined to the member), so a logout, an erasure or an expiry takes
-effect on the very next request. A missing, expired, revoked or unknown token is a 401
-in the JSON error shape, and the token is never logged.
+effect on the very next request. Routes marked `cached` (GET /me) first try the
+process's answer cache (handlers/member_cache.py): a hit checks the session's expiry
+against the app clock and is evicted by any change to the member, so the same holds
+there (on another process: within the pub/sub delay, at most its TTL). A missing,
+expired, revoked or unknown token is a 401 in the JSON error shape, and the token is never logged.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.bearer import presented_token
-from bot.keys import CLOCK
-from handlers.member_sessions import authenticate
+from bot.keys import CLOCK, MEMBER_CACHE
+from handlers.member_sessions import authenticate, token_hash
 from miniapp_api.errors import Unauthorized
 from models.members import Member, MemberSession
 
 SESSION = web.RequestKey("member_session", MemberSession)
+# The answer cache's generation before this request's database reads began.
+CACHE_GENERATION = web.RequestKey("member_cache_generation", int)
 
 RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -32,17 +37,41 @@ def public(handler: RouteHandler) -> RouteHandler:
     return handler
 
 
+def cached(handler: RouteHandler) -> RouteHandler:
+    """Mark a route whose answer depends only on the member (and is kept with
+    `remember`): served from the process's answer cache while it is valid."""
+    handler.cached = True  # type: ignore[attr-defined]
+    return handler
+
+
+def remember(request: web.Request, response: web.Response) -> web.Response:
+    """Keep a `cached` route's JSON answer for this session."""
+    session, body = session_of(request), response.body
+    if isinstance(body, bytes):
+        request.config_dict[MEMBER_CACHE].put(
+            session.token_hash, int(session.member_id),  # type: ignore[attr-defined]
+            session.expires_at.timestamp(), body, request[CACHE_GENERATION])
+    return response
+
+
 def app_now(request: web.Request) -> datetime:
     return datetime.fromtimestamp(request.config_dict[CLOCK](), UTC)
 
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if getattr(request.match_info.route.handler, "public", False):
+    route = request.match_info.route.handler
+    if getattr(route, "public", False):
         return await handler(request)
     token = presented_token(request)
     if not token:
         raise Unauthorized("an Authorization: Bearer <token> header is required")
+    if getattr(route, "cached", False):
+        cache = request.config_dict[MEMBER_CACHE]
+        body = cache.answer(token_hash(token), request.config_dict[CLOCK]())
+        if body is not None:
+            return web.Response(body=body, content_type="application/json", charset="utf-8")
+        request[CACHE_GENERATION] = cache.generation
     session = await authenticate(token, app_now(request))
     if session is None:
         raise Unauthorized("the session is not valid (expired, ended or unknown); log in again")

@@ -11,14 +11,15 @@ from aiohttp import web
 from bot.json_body import JsonObject
 from bot.keys import SETTINGS
 from handlers.member_profile import ProfileChanges, update_profile
-from miniapp_api.auth import app_now, member_of
+from miniapp_api.auth import app_now, cached, member_of, remember
 from miniapp_api.body import read_object
 from miniapp_api.serialize import member_view
 
 
+@cached
 async def me(request: web.Request) -> web.Response:
-    return web.json_response(await member_view(member_of(request), request.config_dict[SETTINGS],
-                                               app_now(request)))
+    view = await member_view(member_of(request), request.config_dict[SETTINGS], app_now(request))
+    return remember(request, web.json_response(view))
 
 
 _READERS: dict[str, Any] = {
