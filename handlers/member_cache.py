@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import weakref
 from collections import OrderedDict
@@ -66,7 +67,9 @@ class _Entry:
     expires_at: float  # the session's, in app-clock seconds
     body: bytes
     generation: int  # the cache's generation when the database read began
-    stored_at: float  # monotonic
+    # Monotonic time after which the entry is read again: TTL × a random 0.5–1, so
+    # entries stored in one burst do not all miss in the same instant.
+    fresh_until: float
 
 
 class MemberCache:
@@ -86,7 +89,7 @@ class MemberCache:
         entry = self._entries.get(session_hash)
         if entry is None:
             return None
-        if (entry.expires_at <= now or entry.stored_at + self.ttl <= self._monotonic()
+        if (entry.expires_at <= now or entry.fresh_until <= self._monotonic()
                 or self._evicted.get(entry.member_id, self._evicted_floor) > entry.generation):
             del self._entries[session_hash]
             return None
@@ -97,8 +100,9 @@ class MemberCache:
             generation: int) -> None:
         """Keep an answer read from the database; `generation` is `self.generation` as it
         was before that read began."""
+        fresh_until = self._monotonic() + self.ttl * random.uniform(0.5, 1.0)
         self._entries[session_hash] = _Entry(member_id, expires_at, body, generation,
-                                             self._monotonic())
+                                             fresh_until)
         self._entries.move_to_end(session_hash)
         if len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
