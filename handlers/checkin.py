@@ -5,7 +5,9 @@ points only), and the birthday month bonus on a check-in in that month.
 
 The check-in row (unique member and day) and its award (key
 `checkin:<member>:<day>`) are written in one transaction: of any number of check-ins
-at once, one inserts the row and the others find it and are refused.
+at once, one inserts the row and the others find it and are refused. A repeat after
+the day's check-in is refused by one read before any transaction (most check-in
+requests are repeats: the button is pressed again, the page reloads).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ async def check_in(member: Member, settings: Settings, now: datetime) -> CheckIn
     member_id = member.id
     day = local_day(now)
     rules = settings.points
+    if await CheckIn.exists(member_id=member_id, day=day):
+        raise AlreadyCheckedIn(day)
     async with announcing_transaction():
         yesterday = await CheckIn.get_or_none(member_id=member_id,
                                               day=day - timedelta(days=1))
