@@ -2,13 +2,13 @@
 with what only this edge refuses or maps.
 
 Routes raise: `ApiError` (and its subclasses) for what the edge itself refuses, the
-domain's `ChannelInputError` and `GroupInputError` for bad channel or group input,
+domain's `DomainInputError`s (bad channel, group or plan input),
 `WeComError`/`WeComUnavailable` when WeCom refuses or cannot be reached. The
 middleware maps each to its status:
 
 | raised | status | code |
 | --- | --- | --- |
-| `InputError`, `ChannelInputError`, `GroupInputError` | 400 | `invalid_input` (+ `field`) |
+| `InputError`, `DomainInputError` | 400 | `invalid_input` (+ `field`) |
 | `ApiError(401)` | 401 | `unauthorized` |
 | `NotFound`, an unknown path | 404 | `not_found` |
 | a method the path lacks | 405 | `method_not_allowed` |
@@ -28,8 +28,7 @@ from aiohttp import web
 from bot import http_errors
 from bot.http_errors import ApiError, BodyTooLarge, Conflict, InputError, NotFound
 from bot.wecom.errors import WeComError, WeComUnavailable
-from handlers.channels import ChannelInputError
-from handlers.group_input import GroupInputError
+from handlers.input_error import DomainInputError
 
 __all__ = ["ApiError", "BodyTooLarge", "Conflict", "InputError", "NotFound", "Unauthorized",
            "error_middleware"]
@@ -44,7 +43,7 @@ class Unauthorized(http_errors.Unauthorized):
 
 
 def _translate(request: web.Request, exc: Exception) -> ApiError | None:
-    if isinstance(exc, ChannelInputError | GroupInputError):
+    if isinstance(exc, DomainInputError):
         return InputError(exc.field, exc.message)
     if isinstance(exc, WeComError):
         log.warning("admin.wecom_error %s %s api=%s errcode=%s",

@@ -8,14 +8,14 @@ readable: its history is what the report is for.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
 from admin_api.channels import find_channel
 from admin_api.errors import InputError
 from bot import query
-from bot.keys import CLOCK
+from bot.request_clock import app_now
 from handlers.funnel import channel_funnel, funnel_csv
 
 DEFAULT_DAYS = 30
@@ -23,7 +23,7 @@ MAX_DAYS = 366
 
 
 async def funnel_route(request: web.Request) -> web.Response:
-    today = datetime.fromtimestamp(request.config_dict[CLOCK](), UTC).date()
+    today = app_now(request).date()
     end = query.day(request, "to", today)
     start = query.day(request, "from", end - timedelta(days=DEFAULT_DAYS - 1))
     if start > end:

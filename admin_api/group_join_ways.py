@@ -47,14 +47,6 @@ _READERS: dict[str, Callable[[JsonObject, str], Any]] = {
 }
 
 
-def _apply(spec: JoinWaySpec, body: JsonObject) -> JoinWaySpec:
-    body.only(_READERS)
-    for name, read in _READERS.items():
-        if body.has(name):
-            setattr(spec, name, read(body, name))
-    return spec
-
-
 async def _joins(config_ids: list[str]) -> dict[str, dict[str, int]]:
     """config_id → {"total", "tagged"} joins, in one query."""
     counts = {c: {"total": 0, "tagged": 0} for c in config_ids}
@@ -100,7 +92,7 @@ async def list_ways(request: web.Request) -> web.Response:
 async def create_way(request: web.Request) -> web.Response:
     body = await read_object(request)
     body.require("name", "chat_ids")
-    spec = _apply(JoinWaySpec(name="", chat_ids=[]), body)
+    spec = body.apply(JoinWaySpec(name="", chat_ids=[]), _READERS)
     try:
         way = await group_join_ways.create_join_way(spec, request.config_dict[WECOM])
     except StateTaken as exc:
@@ -116,7 +108,7 @@ async def get_way(request: web.Request) -> web.Response:
 async def patch_way(request: web.Request) -> web.Response:
     way = await find_way(request)
     body = await read_object(request)
-    spec = _apply(spec_of(way), body)
+    spec = body.apply(spec_of(way), _READERS)
     await group_join_ways.update_join_way(way, spec, request.config_dict[WECOM])
     log.info("admin.join_way.updated config_id=%s fields=%s", way.config_id,
              ",".join(sorted(body.data)))

@@ -16,7 +16,7 @@ from aiohttp import web
 from tortoise.expressions import Subquery
 from tortoise.models import Model
 
-from admin_api.errors import InputError, NotFound
+from admin_api.errors import NotFound
 from admin_api.json_body import read_object
 from admin_api.serialize import iso
 from bot import query
@@ -110,8 +110,6 @@ async def bulk_labels(request: web.Request) -> web.Response:
     body = await read_object(request)
     body.only(("chat_ids", "add", "remove"))
     body.require("chat_ids")
-    if not body.has("add") and not body.has("remove"):
-        raise InputError("add", "give labels to add or to remove")
     changed = await change_labels(
         body.texts("chat_ids"), body.texts("add") if body.has("add") else [],
         body.texts("remove") if body.has("remove") else [])

@@ -15,6 +15,12 @@ from admin_api.openapi_members import MEMBER_SCHEMAS
 from admin_api.openapi_points import IMPORT_BODY, POINTS_SCHEMAS
 from admin_api.openapi_schemas import ERROR_STATUS, Schema, components, ref
 from admin_api.openapi_sop import SOP_SCHEMAS
+from admin_api.sop_reports import (
+    DEFAULT_PREVIEW_DAYS,
+    DEFAULT_PREVIEW_ITEMS,
+    MAX_PREVIEW_DAYS,
+    MAX_PREVIEW_ITEMS,
+)
 from bot.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from models.sop import TaskStatus
 
@@ -231,11 +237,12 @@ PATHS: dict[str, dict[str, Any]] = {
         "Dry run: which groups get which step when, from now", "previewSopPlan",
         (200, "the occurrences, in due order", _json(ref("SopPreview"))),
         errors=("BadRequest", "NotFound"),
-        parameters=(_ID, _query("days", "how far ahead", {"type": "integer", "minimum": 1,
-                                                         "maximum": 31, "default": 7}),
+        parameters=(_ID, _query("days", "how far ahead",
+                                {"type": "integer", "minimum": 1, "maximum": MAX_PREVIEW_DAYS,
+                                 "default": DEFAULT_PREVIEW_DAYS}),
                     _query("limit", "at most this many occurrences",
-                           {"type": "integer", "minimum": 1, "maximum": 2000,
-                            "default": 500})))},
+                           {"type": "integer", "minimum": 1, "maximum": MAX_PREVIEW_ITEMS,
+                            "default": DEFAULT_PREVIEW_ITEMS})))},
     "/sop/plans/{id}/report": {"get": op(
         "Per step: targeted, pushed, sent, failed, skipped, missed … and totals",
         "getSopPlanReport",

@@ -7,6 +7,7 @@ from admin_api.openapi_schemas import (
     BOOLEAN,
     DATE_TIME,
     INTEGER,
+    NULLABLE_INTEGER,
     STRING,
     Schema,
     array,
@@ -14,6 +15,7 @@ from admin_api.openapi_schemas import (
     page_of,
     ref,
 )
+from bot.wecom.group_chat import JOIN_WAY_MAX_CHATS
 from handlers.channels import MAX_STATE_CHARS
 from handlers.group_join_ways import (
     MAX_NAME_CHARS,
@@ -25,11 +27,10 @@ from models.groups import GroupStatus
 
 _LABEL: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_LABEL_CHARS,
                   "description": "trimmed"}
-_NULLABLE_INTEGER: Schema = {**INTEGER, "nullable": True}
 
 _JOIN_WAY_FIELDS: dict[str, Schema] = {
     "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
-    "chat_ids": {**array(STRING), "minItems": 1, "maxItems": 5,
+    "chat_ids": {**array(STRING), "minItems": 1, "maxItems": JOIN_WAY_MAX_CHATS,
                  "description": "active groups we hold"},
     "state": {"type": "string", "maxLength": MAX_STATE_CHARS,
               "description": "unique; default: a fresh random state; never changes"},
@@ -38,7 +39,7 @@ _JOIN_WAY_FIELDS: dict[str, Schema] = {
     "auto_create_room": {**BOOLEAN, "default": True,
                          "description": "WeCom creates a new group when these fill"},
     "room_base_name": {"type": "string", "maxLength": MAX_ROOM_BASE_NAME_CHARS},
-    "room_base_id": {**_NULLABLE_INTEGER, "minimum": 0},
+    "room_base_id": {**NULLABLE_INTEGER, "minimum": 0},
     "tag_ids": {**array(STRING), "description": "corp tags (the mirror's ids) customers "
                 "who join get through their follow relation"},
 }
@@ -56,11 +57,11 @@ GROUP_SCHEMAS: dict[str, Schema] = {
     "GroupMember": obj({
         "userid": STRING, "type": {"type": "string", "enum": ["staff", "customer"]},
         "name": STRING, "group_nickname": STRING, "join_time": DATE_TIME,
-        "join_scene": {**_NULLABLE_INTEGER, "description": "1 direct invite, 2 invite "
+        "join_scene": {**NULLABLE_INTEGER, "description": "1 direct invite, 2 invite "
                        "link, 3 group QR code (0: invited, as an event reports it)"},
         "state": STRING, "unionid": STRING, "invitor": STRING,
         "left_at": {**DATE_TIME, "description": "set once the member left"},
-        "quit_scene": {**_NULLABLE_INTEGER, "description": "0 left, 1 removed"},
+        "quit_scene": {**NULLABLE_INTEGER, "description": "0 left, 1 removed"},
     }, "userid", "type", "join_time", "left_at"),
     "GroupDetail": {"allOf": [ref("Group"), obj({
         "notice": STRING, "admins": array(STRING), "member_version": STRING,
@@ -86,7 +87,7 @@ GROUP_SCHEMAS: dict[str, Schema] = {
     "JoinWay": obj({
         **{k: v for k, v in _JOIN_WAY_FIELDS.items() if k != "tag_ids"},
         "config_id": STRING, "qr_code": STRING,
-        "state": STRING, "remark": STRING, "room_base_id": _NULLABLE_INTEGER,
+        "state": STRING, "remark": STRING, "room_base_id": NULLABLE_INTEGER,
         "tags": array(ref("ChannelTag")),
         "joins": obj({"total": INTEGER, "tagged": INTEGER}, "total", "tagged"),
         "created_at": DATE_TIME, "updated_at": DATE_TIME,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from admin_api.openapi_schemas import (
     DATE_TIME,
     INTEGER,
+    NULLABLE_INTEGER,
     NULLABLE_STRING,
     STRING,
     Schema,
@@ -15,8 +16,6 @@ from admin_api.openapi_schemas import (
 )
 from models.members import IdentityKind, MemberStatus
 from models.points import EntryKind
-
-_NULLABLE_INTEGER: Schema = {**INTEGER, "nullable": True}
 
 MEMBER_SCHEMAS: dict[str, Schema] = {
     "MemberIdentity": obj({
@@ -37,7 +36,7 @@ MEMBER_SCHEMAS: dict[str, Schema] = {
     "MemberDetail": obj({
         "id": INTEGER,
         "status": {**STRING, "enum": [s.value for s in MemberStatus]},
-        "merged_into": {**_NULLABLE_INTEGER, "description": "the survivor of a merge"},
+        "merged_into": {**NULLABLE_INTEGER, "description": "the survivor of a merge"},
         "nickname": STRING, "avatar": STRING,
         "birthday": {"type": "string", "format": "date", "nullable": True},
         "phone": {**NULLABLE_STRING, "description": "masked, e.g. +86138****8000"},

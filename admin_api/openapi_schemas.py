@@ -37,6 +37,7 @@ def page_of(item: Schema) -> Schema:
 
 STRING: Schema = {"type": "string"}
 NULLABLE_STRING: Schema = {"type": "string", "nullable": True}
+NULLABLE_INTEGER: Schema = {"type": "integer", "nullable": True}
 DATE_TIME: Schema = {"type": "string", "format": "date-time", "nullable": True}
 INTEGER: Schema = {"type": "integer"}
 BOOLEAN: Schema = {"type": "boolean"}

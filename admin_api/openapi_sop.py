@@ -26,7 +26,7 @@ from handlers.sop_plans import (
     MAX_STEPS,
 )
 from handlers.sop_report import COUNT_COLUMNS
-from handlers.sop_schedule import EVERY_CHOICES
+from handlers.sop_schedule import EVERY_CHOICES, HHMM_PATTERN
 from models.sop import TaskStatus
 
 _DATE: Schema = {"type": "string", "format": "date", "nullable": True}
@@ -39,7 +39,7 @@ _STEP_FIELDS: dict[str, Schema] = {
                    "description": "days after the anchor's local date (0: that day)"},
     "anchor": {"type": "string", "enum": list(ANCHORS), "default": "created",
                "description": "with day_offset: the group's creation or its enrolment"},
-    "time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+    "time": {"type": "string", "pattern": f"^{HHMM_PATTERN}$",
              "description": "HH:MM in the plan's time zone, with day_offset or every"},
     "at": {"type": "string", "format": "date-time",
            "description": "once, at this moment (no UTC offset: the plan's local time)"},

@@ -23,8 +23,8 @@ from typing import IO, Any
 from aiohttp import BodyPartReader, web
 
 from admin_api.errors import ApiError, BodyTooLarge, InputError
-from admin_api.sop import app_now
 from bot.keys import SETTINGS, WECOM
+from bot.request_clock import app_now
 from bot.settings import Settings
 from handlers.order_csv import Checked, check, csv_rows, good_rows, json_rows
 from handlers.order_rows import OrderRow, RowError

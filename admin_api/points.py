@@ -18,9 +18,9 @@ from aiohttp import web
 
 from admin_api.errors import Conflict, InputError, NotFound
 from admin_api.json_body import read_object
-from admin_api.sop import app_now
 from bot.bearer import presented_token
 from bot.keys import SETTINGS
+from bot.request_clock import app_now
 from handlers.ledger import InsufficientPoints, UnknownMember
 from handlers.points_adjust import MAX_KEY_CHARS, MAX_REASON_CHARS, KeyReused, adjust_points
 from handlers.points_view import entry_json

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,8 +21,8 @@ from admin_api.json_body import read_object
 from admin_api.serialize import iso
 from admin_api.sop_input import apply_changes, new_spec
 from bot import query
-from bot.keys import CLOCK
 from bot.pagination import Page
+from bot.request_clock import app_now
 from handlers.sop_plans import (
     ANCHOR_OF,
     TargetSpec,
@@ -38,9 +37,6 @@ from models.sop import SopPlan, SopStep, StepSchedule
 
 log = logging.getLogger("scrm.admin")
 
-
-def app_now(request: web.Request) -> datetime:
-    return datetime.fromtimestamp(request.config_dict[CLOCK](), UTC)
 
 
 async def find_plan(request: web.Request, *, live: bool = True) -> SopPlan:

@@ -101,6 +101,6 @@ def apply_changes(spec: PlanSpec, body: JsonObject) -> PlanSpec:
 
 
 def new_spec(body: JsonObject) -> PlanSpec:
-    body.only(_READERS)
+    body.only(_READERS)  # unknown fields first, then the missing ones
     body.require("name", "target", "steps")
     return body.apply(PlanSpec(name=""), _READERS)

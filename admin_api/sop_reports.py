@@ -21,9 +21,10 @@ from aiohttp import web
 from tortoise.queryset import QuerySet
 
 from admin_api.errors import InputError
-from admin_api.sop import app_now, find_plan
+from admin_api.sop import find_plan
 from bot import query
 from bot.pagination import Page
+from bot.request_clock import app_now
 from handlers.sop_plans import plan_zone
 from handlers.sop_preview import preview
 from handlers.sop_report import (

@@ -31,12 +31,14 @@ _WECOM = load_settings().wecom
 TOKEN, ENCODING_AES_KEY, CORP_ID = _WECOM.token, _WECOM.encoding_aes_key, _WECOM.corp_id
 CALLBACK = "/wecom/callback"
 ME = "/miniapp/api/me"
-# About the size and shape of a member's `GET /miniapp/api/me` answer.
+# The shape of a member's `GET /miniapp/api/me` answer (miniapp_api/serialize.py
+# member_json), with typical values.
 PROFILE: dict[str, Any] = {
     "id": 1234, "nickname": "会员1234", "avatar": "https://example.com/a/1234.png",
-    "level": {"level": 1, "name": "V1", "benefits": ["会员价"]},
-    "growth": 0, "next_level_growth": 500, "points": 10, "points_expiring_soon": 0,
-    "guide": None,
+    "birthday": None, "consents": {}, "level": "V1", "level_number": 1, "growth": 0,
+    "next_level": {"name": "V2", "growth": 500}, "points": 10, "points_expiring_soon": 0,
+    "points_next_expiry": "2027-11-23T04:17:46.623562+00:00", "guide": None,
+    "benefits": ["会员价"], "points_multiplier": 1.0, "phone_bound": False,
 }
 
 

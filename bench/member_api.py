@@ -106,7 +106,8 @@ class MemberApiBench(SandboxBench):
             "ceiling": Endpoint("bare aiohttp JSON (ceiling)",
                                 "a fixed member profile as JSON, no auth, no I/O", "ceiling"),
             "me": Endpoint(f"`GET {ME}`",
-                           "session lookup, member, level, points expiring soon, JSON",
+                           "cached answer (a miss: session, member, points expiring "
+                           "soon, JSON)",
                            "serve"),
             "checkin": Endpoint(f"`POST {CHECKIN}`",
                                 "session lookup; first of the day: ledger award, else 409",

@@ -243,6 +243,13 @@ def prepare_stores(stores: Stores | None, env: dict[str, str]) -> None:
     migrate(env)
 
 
+def refuse_shared_redis(redis_url: str) -> None:
+    """A benchmark flushes its Redis db: never db 0 (everyone's default) or 15 (the
+    tests')."""
+    if urlsplit(redis_url).path.strip("/") in ("", "15"):
+        raise SystemExit("refusing Redis db 0 or 15: give the benchmark a db of its own")
+
+
 class Stores:
     """The benchmark's own PostgreSQL database and Redis db (never the tests')."""
 
@@ -252,8 +259,7 @@ class Stores:
         db_name = urlsplit(database_url).path.lstrip("/")
         if not db_name or db_name == "test":
             raise SystemExit(f"refusing database {db_name!r}: use a database of its own")
-        if urlsplit(redis_url).path.strip("/") in ("", "15"):  # 15: the tests'
-            raise SystemExit("refusing Redis db 0 or 15: give the benchmark a db of its own")
+        refuse_shared_redis(redis_url)
         self.db_name = db_name
 
     def _admin_url(self) -> str:

@@ -5,7 +5,7 @@ got the step twice.
 
     .venv/bin/python -m bench.sop_fanout [--quick] [--groups 10000] [--owners 500]
         [--rate 20] [--schedulers 1] [--processes 0] [--per-group-text]
-        [--database-url postgres://…/bench --redis-url redis://…/14]
+        [--database-url postgres://…/bench_sop --redis-url redis://…/13]
 
 Embedded default (no URLs; or SCRM_BENCH_DATABASE_URL / SCRM_BENCH_REDIS_URL unset):
 SQLite in a temporary folder and an in-process Redis stand-in. With the URLs: that
@@ -48,6 +48,7 @@ from bench.processes import (
     SandboxBench,
     add_store_arguments,
     bench_env,
+    bench_parser,
     check_store_arguments,
     cpu_model,
     http_json,
@@ -219,7 +220,7 @@ class SopFanoutBench(SandboxBench):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults = load_settings(environ={})
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = bench_parser(__doc__)
     p.add_argument("--groups", type=int, default=10_000, help="groups (default 10000)")
     p.add_argument("--owners", type=int, default=500, help="owners (default 500)")
     p.add_argument("--rate", type=int, default=defaults.sop.push_calls_per_second,

@@ -8,13 +8,13 @@ counts the Redis commands the client sent (real Redis only, INFO stats).
 """
 
 import asyncio
-import socket
 import statistics
 import sys
 import time
 
 import aiohttp
 
+from bench.processes import free_port, refuse_shared_redis
 from bot.redis_conn import open_redis
 from bot.sandbox import start_sandbox
 from bot.settings import load_settings
@@ -22,12 +22,6 @@ from bot.wecom import WeComClient
 
 N = 3000
 ROUNDS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def main(redis_url: str) -> None:
@@ -71,4 +65,12 @@ async def main(redis_url: str) -> None:
         await runner.cleanup()
 
 
-asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else ""))
+if __name__ == "__main__":
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        sys.exit(print(__doc__))
+    if len(sys.argv) > 2:
+        sys.exit(__doc__)
+    url = sys.argv[1] if len(sys.argv) > 1 else ""
+    if url:
+        refuse_shared_redis(url)
+    asyncio.run(main(url))

@@ -1,9 +1,10 @@
 """The app factory: `create_app(settings)` is used by run.py, the tests and the benchmarks.
 
 Every resource opens and closes in its own cleanup context, in order: database, Redis,
-the member answer cache, HTTP session, WeCom client, mini-program client, job queue
-(with the in-process worker on the embedded default), inbox writer, and the in-process
-WeCom sandbox when enabled.
+the member answer cache, HTTP session, WeCom client, mini-program client, the
+in-process WeCom sandbox when enabled, job queue (with the in-process worker on the
+embedded default) and inbox writer. The sandbox comes before the queue so that the
+worker's first jobs find it listening and its last ones still do at shutdown.
 """
 
 from __future__ import annotations
@@ -133,10 +134,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app[CALLBACK_CRYPTO] = CallbackCrypto(
         settings.wecom.token, settings.wecom.encoding_aes_key, settings.wecom.corp_id
     )
+    sandbox = [_sandbox] if settings.sandbox.enabled else []
     app.cleanup_ctx.extend(
-        [_database, _redis, _member_cache, _http, _wecom, _miniapp, _queue, _inbox])
-    if settings.sandbox.enabled:
-        app.cleanup_ctx.append(_sandbox)
+        [_database, _redis, _member_cache, _http, _wecom, _miniapp, *sandbox, _queue, _inbox])
     app.router.add_get("/healthz", healthz)
     app.add_subapp("/wecom/", create_callback_app())
     app.add_subapp("/admin/api/", create_admin_app())

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +36,7 @@ from bot.settings import QueueSettings
 from handlers.dispatch import handler_for
 from handlers.welcome import AFTER_WELCOME
 from models.events import EventStatus, InboxEvent
-from models.upsert import placeholders
+from models.upsert import id_list, placeholders
 
 log = logging.getLogger("scrm.worker")
 
@@ -56,14 +56,6 @@ class Claimed:
     change_type: str
     payload: str
     attempts: int
-
-
-def _id_list(dialect: str, start: int, ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """`id = ANY($n)` with one array parameter on PostgreSQL (one statement text for any
-    count), `id IN (?, …)` on SQLite."""
-    if dialect == "postgres":
-        return f"id = ANY(${start + 1}::bigint[])", [list(ids)]
-    return f"id IN ({', '.join('?' for _ in ids)})", list(ids)
 
 
 class UrgentFirst:
@@ -124,15 +116,15 @@ class EventProcessor:
         *,
         clock: Clock = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        urgent: bool = False,
-        priority: UrgentFirst | None = None,
+        urgent: bool,
+        priority: UrgentFirst,
     ) -> None:
         self._queue = queue
         self._wecom = wecom
         self._clock = clock
         self._sleep = sleep
         self._urgent = urgent
-        self._priority = priority or UrgentFirst()
+        self._priority = priority
         self._slots = asyncio.Semaphore(queue.concurrency)
         # Urgent events past their welcome: more of them may run than slots, since they
         # wait mostly on WeCom; the bound keeps a burst from opening unbounded work.
@@ -154,7 +146,8 @@ class EventProcessor:
         hook = AFTER_WELCOME.set(held.to_rest if self._urgent else None)
         try:
             while True:
-                row = await self._claim(event_id)
+                # Grouped with other claims in one statement: `_claim_all`.
+                row = await self._claims(event_id)
                 if row is None:
                     return
                 delay = await self._run(row)
@@ -165,10 +158,6 @@ class EventProcessor:
             AFTER_WELCOME.reset(hook)
             held.release()
 
-    async def _claim(self, event_id: int) -> Claimed | None:
-        """Take the event for one attempt (grouped with other claims: `_claim_all`)."""
-        return await self._claims(event_id)
-
     async def _claim_all(self, ids: list[int]) -> dict[int, Claimed]:
         """Take the events that are free for one attempt each, in one statement
         (UPDATE … RETURNING): pending, or processing with an expired lease."""
@@ -177,7 +166,7 @@ class EventProcessor:
         conn = connections.get("default")
         dialect = conn.capabilities.dialect
         p = placeholders(dialect, 0, 2)
-        which, id_params = _id_list(dialect, 2, ids)
+        which, id_params = id_list(dialect, 2, ids)
         q = placeholders(dialect, 2 + len(id_params), 3)
         stamp = InboxEvent._meta.fields_map["lease_until"].to_db_value
         rows = await conn.execute_query_dict(
@@ -195,7 +184,7 @@ class EventProcessor:
         conn = connections.get("default")
         dialect = conn.capabilities.dialect
         p = placeholders(dialect, 0, 2)
-        which, id_params = _id_list(dialect, 2, ids)
+        which, id_params = id_list(dialect, 2, ids)
         stamp = InboxEvent._meta.fields_map["processed_at"].to_db_value
         await conn.execute_query(
             f"UPDATE inbox_event SET status = {p[0]}, lease_until = NULL, "

@@ -1,6 +1,5 @@
 """Resources for processes that are not the HTTP server (worker, sync, event tools):
-database, Redis, an HTTP session and the WeCom and mini-program clients, opened and
-closed together."""
+database, Redis, an HTTP session and the WeCom client, opened and closed together."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot import db
-from bot.miniapp import MiniProgramClient
 from bot.redis_conn import open_redis
 from bot.settings import Settings
 from bot.wecom import WeComClient
@@ -24,7 +22,6 @@ class Runtime:
     settings: Settings
     redis: Redis
     wecom: WeComClient
-    miniapp: MiniProgramClient
 
 
 @asynccontextmanager
@@ -37,8 +34,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         # Its member changes reach the servers' GET /me caches (handlers/member_cache.py).
         async with aiohttp.ClientSession(timeout=timeout) as session, announcing(redis):
-            yield Runtime(settings, redis, WeComClient(session, redis, settings),
-                          MiniProgramClient(session, redis, settings))
+            yield Runtime(settings, redis, WeComClient(session, redis, settings))
     finally:
         await redis.aclose()
         await db.close_db()

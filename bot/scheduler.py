@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from redis.asyncio import Redis
 
@@ -33,8 +34,13 @@ async def _once_per(redis: Redis, name: str, seconds: float) -> bool:
     return bool(await redis.set(f"scrm:job:{name}", "1", nx=True, px=max(1, int(seconds * 1000))))
 
 
-async def _run(name: str, job: Callable[[], Awaitable[object]]) -> None:
+async def _run(name: str, job: Callable[[], Awaitable[object]], *,
+               claim: Callable[[], Awaitable[bool]] | None = None) -> None:
+    """Run `job` (after `claim`, when given, says this process has this round) and log
+    how it went; a failure of either is logged and the loop calling this goes on."""
     try:
+        if claim is not None and not await claim():
+            return
         result = await job()
         log.info("job.done name=%s result=%s", name, result)
     except Exception:
@@ -69,23 +75,21 @@ async def run_sop_ticks(redis: Redis, wecom: WeComClient, settings: Settings,
 
 async def _tags_and_rotation(redis: Redis, wecom: WeComClient, settings: Settings) -> None:
     """Sync corp tags at start, rotate guide pools every interval."""
-    if await _once_per(redis, "tag_sync", TAG_SYNC_EVERY_SECONDS):
-        await _run("tag_sync", lambda: sync_corp_tags(wecom))
+    await _run("tag_sync", lambda: sync_corp_tags(wecom),
+               claim=lambda: _once_per(redis, "tag_sync", TAG_SYNC_EVERY_SECONDS))
     interval = settings.channels.rotate_interval_seconds
     while True:
-        if await _once_per(redis, "guide_rotation", interval):
-            await _run("guide_rotation", lambda: rotate_guides(wecom))
+        await _run("guide_rotation", lambda: rotate_guides(wecom),
+                   claim=lambda: _once_per(redis, "guide_rotation", interval))
         await pause(interval)
 
 
 async def _points(redis: Redis, settings: Settings, clock: Callable[[], float]) -> None:
     """Expire due points and award birthday month bonuses, at start and every interval."""
     while True:
-        if await _once_per(redis, "points", EXPIRY_EVERY_SECONDS):
-            await _points_jobs(settings, datetime.fromtimestamp(clock(), UTC))
+        now = datetime.fromtimestamp(clock(), UTC)
+        await _run("points_expiry", partial(expire_due_points, now),
+                   claim=lambda: _once_per(redis, "points_expiry", EXPIRY_EVERY_SECONDS))
+        await _run("birthday_bonus", partial(award_birthdays, settings, now),
+                   claim=lambda: _once_per(redis, "birthday_bonus", EXPIRY_EVERY_SECONDS))
         await pause(EXPIRY_EVERY_SECONDS)
-
-
-async def _points_jobs(settings: Settings, now: datetime) -> None:
-    await _run("points_expiry", lambda: expire_due_points(now))
-    await _run("birthday_bonus", lambda: award_birthdays(settings, now))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from handlers.guide_rotation import adds_today, routed_guides
+from handlers.input_error import DomainInputError
 from handlers.local_cache import LocalCache
 from handlers.tags import TagRef, resolve_tags
 from models.channels import Channel, ChannelKind
@@ -46,13 +47,8 @@ _ATTACHMENT_FIELDS: dict[str, tuple[tuple[str, int | None], ...]] = {
 }
 
 
-class ChannelInputError(ValueError):
+class ChannelInputError(DomainInputError):
     """Bad channel input, naming the field; nothing was sent to WeCom."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from handlers.channels import MAX_STATE_CHARS, new_state
-from handlers.group_input import GroupInputError
+from handlers.input_error import GroupInputError
 from models.groups import GroupChat, GroupJoinWay, GroupStatus
 from models.tags import Tag
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from tortoise.transactions import in_transaction
 
-from handlers.group_input import GroupInputError
+from handlers.input_error import GroupInputError
 from models.groups import GroupChat, GroupLabel
 
 MAX_LABEL_CHARS = 64

@@ -90,12 +90,12 @@ async def store_snapshots(
     rows = [_group_row(d, fetched_at, None if owner_status is None
                        else owner_status.get(d.chat_id, 0)) for d in unique]
     async with in_transaction():
-        held = set(await GroupChat.filter(chat_id__in=[d.chat_id for d in unique])
-                   .values_list("chat_id", flat=True))
         written = {r["chat_id"] for r in await upsert_many(
             GroupChat, ["chat_id"], rows, unless_newer="synced_at", returning=["chat_id"])}
         stored = [d for d in unique if d.chat_id in written]
-        await _mark_left([d for d in stored if d.chat_id in held], fetched_at)
+        # A group new to us has no member rows yet: members are written only after
+        # their group's row.
+        await _mark_left(stored, fetched_at)
         await upsert_many(GroupMember, ["chat_id", "userid"], [
             _member_row(d.chat_id, m)
             for d in stored for m in {m.userid: m for m in d.members}.values()])

@@ -29,7 +29,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from handlers.levels import apply_level
 from handlers.member_cache import announcing_transaction, member_changed
-from models.members import Member
+from models.members import Member, MemberStatus
 from models.points import EntryKind, PointsEntry
 from models.upsert import find_row, insert_row
 
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("scrm.ledger")
 
-ACTIVE = "active"
 # Credit rows read per round while a debit takes points first-expiring-first.
 _CONSUME_BATCH = 100
 
@@ -201,16 +200,19 @@ async def expire_entry(entry_id: int, *, now: datetime) -> int:
     if row is None or row.remaining <= 0 or row.expires_at is None or row.expires_at > now:
         return 0
 
+    taken = 0
+
     async def plan(conn: BaseDBAsyncClient, member: _Locked) -> _Plan:
+        nonlocal taken
         m = marks(conn, 1)
         rows = await conn.execute_query_dict(
             f"SELECT member_id, remaining FROM {_ENTRIES} WHERE id = {m[0]}", [entry_id])
         if int(rows[0]["member_id"]) != row.member_id:
             raise _Moved
-        left = int(rows[0]["remaining"])
-        if left <= 0:
+        taken = int(rows[0]["remaining"])
+        if taken <= 0:
             raise _NothingToMove
-        return _Plan(-left, take_first=entry_id)
+        return _Plan(-taken, take_first=entry_id)
 
     entry = _Entry(row.member_id, f"expire:{entry_id}", EntryKind.EXPIRE,
                    f"points earned by entry {entry_id} expired", "", now)
@@ -218,10 +220,7 @@ async def expire_entry(entry_id: int, *, now: datetime) -> int:
         moved = await _record(entry, plan, active_only=False)
     except _Moved:
         return await expire_entry(entry_id, now=now)
-    if moved is None:
-        return 0
-    expired = await PointsEntry.get(key=entry.key)
-    return -expired.delta
+    return taken if moved is not None else 0
 
 
 async def move_member_points(from_id: int, to_id: int, *, now: datetime,
@@ -261,7 +260,7 @@ async def move_member_points(from_id: int, to_id: int, *, now: datetime,
             f"UPDATE {_member_table()} SET points = points + {m[0]}, growth = growth + {m[1]} "
             f"WHERE id = {m[2]} RETURNING points", [moved.points, moved.growth, to_id])
         await PointsEntry.filter(id=merge.id).update(balance_after=int(rows[0]["points"]))
-    await member_changed(from_id, to_id)
+        await member_changed(from_id, to_id)  # announced when the outermost commits
     log.info("points.merged from=%s to=%s points=%d growth=%d", from_id, to_id,
              moved.points, moved.growth)
     if settings is not None and moved.growth:
@@ -339,7 +338,7 @@ async def _change(conn: BaseDBAsyncClient, member_id: int, plan: _Plan,
     status = f" AND status = {m[3]}" if active_only else ""
     params: list[Any] = [plan.delta, plan.growth, member_id]
     if active_only:
-        params.append(ACTIVE)
+        params.append(MemberStatus.ACTIVE.value)
     rows = await conn.execute_query_dict(
         f"UPDATE {_member_table()} SET points = points + {m[0]}, "
         f"growth = CASE WHEN growth + {m[1]} < 0 THEN 0 ELSE growth + {m[1]} END "
@@ -347,7 +346,7 @@ async def _change(conn: BaseDBAsyncClient, member_id: int, plan: _Plan,
     if rows:
         return int(rows[0]["points"])
     member = await Member.filter(id=member_id).values("points", "status")
-    if not member or (active_only and str(member[0]["status"]) != ACTIVE):
+    if not member or (active_only and str(member[0]["status"]) != MemberStatus.ACTIVE):
         raise UnknownMember(f"no active member {member_id}")
     raise InsufficientPoints(member_id, int(member[0]["points"]), -plan.delta)
 

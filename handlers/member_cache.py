@@ -6,7 +6,7 @@ An entry is keyed by the session token's hash and holds the member id, the sessi
 expiry and the rendered JSON. A hit needs all of:
 - the session not expired by the app clock (checked on every hit, so an expired
   session is refused at once even when cached);
-- the entry younger than `TTL_SECONDS`;
+- the entry younger than a random 0.5–1 × `TTL_SECONDS` by the same app clock;
 - no change to the member announced since the entry's database read began (the
   entry's `generation`; so a read racing a write cannot keep the old answer).
 
@@ -32,10 +32,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -67,18 +66,16 @@ class _Entry:
     expires_at: float  # the session's, in app-clock seconds
     body: bytes
     generation: int  # the cache's generation when the database read began
-    # Monotonic time after which the entry is read again: TTL × a random 0.5–1, so
-    # entries stored in one burst do not all miss in the same instant.
+    # App-clock time after which the entry is read again: TTL × a random 0.5–1 after
+    # it was stored, so entries stored in one burst do not all miss in the same instant.
     fresh_until: float
 
 
 class MemberCache:
     """Token hash → (member, session expiry, `GET /me` body), with member evictions."""
 
-    def __init__(self, ttl: float = TTL_SECONDS,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float = TTL_SECONDS) -> None:
         self.ttl = ttl
-        self._monotonic = monotonic
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._evicted: OrderedDict[int, int] = OrderedDict()  # member → generation
         self._evicted_floor = 0  # the generation of the last forgotten eviction
@@ -89,7 +86,7 @@ class MemberCache:
         entry = self._entries.get(session_hash)
         if entry is None:
             return None
-        if (entry.expires_at <= now or entry.fresh_until <= self._monotonic()
+        if (entry.expires_at <= now or entry.fresh_until <= now
                 or self._evicted.get(entry.member_id, self._evicted_floor) > entry.generation):
             del self._entries[session_hash]
             return None
@@ -97,10 +94,10 @@ class MemberCache:
         return entry.body
 
     def put(self, session_hash: str, member_id: int, expires_at: float, body: bytes,
-            generation: int) -> None:
-        """Keep an answer read from the database; `generation` is `self.generation` as it
-        was before that read began."""
-        fresh_until = self._monotonic() + self.ttl * random.uniform(0.5, 1.0)
+            generation: int, now: float) -> None:
+        """Keep an answer read from the database at app-clock time `now`; `generation` is
+        `self.generation` as it was before that read began."""
+        fresh_until = now + self.ttl * random.uniform(0.5, 1.0)
         self._entries[session_hash] = _Entry(member_id, expires_at, body, generation,
                                              fresh_until)
         self._entries.move_to_end(session_hash)

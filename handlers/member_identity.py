@@ -19,11 +19,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.settings import Settings
-from handlers import ledger
 from handlers.member_cache import member_changed
 from handlers.orders import claim_unmatched_orders
+from handlers.points_rules import award_guide_add
 from models.members import IdentityKind, Member, MemberIdentity
-from models.upsert import find_row, insert_row
+from models.upsert import find_row, insert_rows
 
 if TYPE_CHECKING:
     from bot.wecom import WeComClient
@@ -43,12 +43,9 @@ async def add_identities(member_id: int, identities: Sequence[Identity]) -> int:
     """Give the member the identities nobody holds yet; returns how many were new. One
     held by another member stays theirs (two members found to be one are merged,
     not quietly re-pointed)."""
-    added = 0
-    for kind, value in identities:
-        row = await insert_row(MemberIdentity, {"member_id": member_id, "kind": kind,
-                                                "value": value}, unless=("kind", "value"))
-        added += row is not None
-    return added
+    return await insert_rows(
+        MemberIdentity, [{"member_id": member_id, "kind": kind, "value": value}
+                         for kind, value in identities], unless=("kind", "value"))
 
 
 async def create_member(identities: Sequence[Identity], **fields: Any) -> Member | None:
@@ -111,9 +108,7 @@ async def link_wecom_contact(unionid: str, external_userid: str, guide_userid: s
     log.info("member.wecom_linked member=%s external_userid=%s staff=%s created=%s",
              member_id, external_userid, guide_userid, created)
     if settings.points.first_guide_add > 0:
-        await ledger.award(member_id, settings.points.first_guide_add,
-                           key=f"guide_add:{member_id}", reason="首次添加导购", now=now,
-                           settings=settings)
+        await award_guide_add(member_id, settings, now)
     if gained:
         await identities_gained(member_id, settings, now)
     return member_id

@@ -21,12 +21,10 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tortoise.transactions import in_transaction
-
 from bot.settings import Settings
 from handlers.ledger import move_member_points
 from handlers.levels import apply_level
-from handlers.member_cache import member_changed
+from handlers.member_cache import announcing_transaction, member_changed
 from models.members import (
     IdentityKind,
     Member,
@@ -57,7 +55,7 @@ def survivor_of(a: Member, b: Member) -> tuple[Member, Member]:
 async def merge_members(first_id: int, second_id: int, *, reason: str, settings: Settings,
                         now: datetime, wecom: WeComClient | None = None) -> Member:
     """Merge the two members into the older one; returns the survivor."""
-    async with in_transaction():
+    async with announcing_transaction():
         rows = await Member.filter(id__in=[first_id, second_id]).select_for_update()
         if len(rows) != 2 or any(m.status != MemberStatus.ACTIVE for m in rows):
             raise MergeRefused(f"members {first_id} and {second_id} are not both active")
@@ -83,7 +81,7 @@ async def merge_members(first_id: int, second_id: int, *, reason: str, settings:
         await move_member_points(merged.id, survivor.id, now=now)
         await MemberMerge.create(survivor_id=survivor.id, merged_id=merged.id,
                                  reason=reason[:32], moved=moved, at=now)
-    await member_changed(survivor.id, merged.id)
+        await member_changed(survivor.id, merged.id)  # announced at commit
     log.info("member.merged survivor=%s merged=%s reason=%s identities=%s sessions=%s "
              "points=%s growth=%s", survivor.id, merged.id, reason, moved["identities"],
              moved["sessions"], moved["points"], moved["growth"])

@@ -19,9 +19,10 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
+from handlers.input_error import DomainInputError
 from handlers.member_cache import member_changed
+from handlers.points_rules import local_day
 from models.members import Member
 
 log = logging.getLogger("scrm.members")
@@ -31,15 +32,10 @@ MAX_AVATAR_CHARS = 512
 MAX_CONSENTS = 20
 MAX_CONSENT_NAME_CHARS = 32
 EARLIEST_BIRTHDAY = date(1900, 1, 1)
-# Members are in China: "not in the future" is by their calendar.
-MEMBERS_TZ = ZoneInfo("Asia/Shanghai")
 
 
-class ProfileInputError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class ProfileInputError(DomainInputError):
+    """Bad profile input, naming the field; nothing was stored."""
 
 
 @dataclass
@@ -96,8 +92,8 @@ async def update_profile(member: Member, changes: ProfileChanges, *,
     if changes.avatar is not None:
         values["avatar"] = _avatar(changes.avatar)
     if changes.birthday is not None:
-        values["birthday"] = _birthday(member, changes.birthday,
-                                       now.astimezone(MEMBERS_TZ).date())
+        # Members are in China: "not in the future" is by their calendar.
+        values["birthday"] = _birthday(member, changes.birthday, local_day(now))
     if changes.consents is not None:
         values["consents"] = _consents(member, changes.consents)
     if values:

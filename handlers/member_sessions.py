@@ -21,7 +21,7 @@ from handlers.member_cache import member_changed
 from models.members import Member, MemberSession, MemberStatus
 from models.upsert import placeholders
 
-__all__ = ["authenticate", "open_session", "revoke", "revoke_all", "token_hash"]
+__all__ = ["authenticate", "open_session", "revoke", "token_hash"]
 
 log = logging.getLogger("scrm.members")
 
@@ -91,11 +91,3 @@ async def revoke(session_hash: str, now: datetime) -> bool:
     revoked = await live.update(revoked_at=now)
     await member_changed(*member_ids)
     return bool(revoked)
-
-
-async def revoke_all(member: Member | int, now: datetime) -> int:
-    member_id = member if isinstance(member, int) else member.id
-    revoked = await MemberSession.filter(member_id=member_id, revoked_at=None).update(
-        revoked_at=now)
-    await member_changed(member_id)
-    return revoked

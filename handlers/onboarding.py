@@ -64,9 +64,9 @@ async def on_contact_added(event: ExternalContactChange, wecom: WeComClient) -> 
     wanted = list(channel.tag_ids) if active else []
     wanted += await rule_tags(channel, relation, detail.contact.type if detail else None)
     # Tags and remark are independent calls: made together, recorded in one UPDATE.
-    steps = [apply_tags(event, list(dict.fromkeys(wanted)), relation, wecom, save=False)]
+    steps = [apply_tags(event, list(dict.fromkeys(wanted)), relation, wecom)]
     if active:
-        steps.append(apply_remark(event, channel, relation, values, wecom, save=False))
+        steps.append(apply_remark(event, channel, relation, values, wecom))
     changed = [name for names in await asyncio.gather(*steps) for name in names]
     if changed:
         await relation.save(update_fields=[*changed, "updated_at"])
@@ -125,11 +125,12 @@ async def rule_tags(
 
 async def apply_tags(
     event: ExternalContactChange, tag_ids: list[str], relation: FollowRelation,
-    wecom: WeComClient, *, save: bool = True,
+    wecom: WeComClient,
 ) -> list[str]:
-    """Mark the tags the relation lacks; returns the fields changed (saved with `save`)."""
+    """Mark the tags the relation lacks; returns the fields changed, for the caller to
+    save."""
     return await mark_tags(event.user_id, event.external_user_id, tag_ids, relation, wecom,
-                           save=save) or []
+                           save=False) or []
 
 
 async def mark_tags(
@@ -166,9 +167,9 @@ async def mark_tags(
 
 async def apply_remark(
     event: ExternalContactChange, channel: Channel, relation: FollowRelation,
-    values: dict[str, str], wecom: WeComClient, *, save: bool = True,
+    values: dict[str, str], wecom: WeComClient,
 ) -> list[str]:
-    """Set the channel's remark; returns the fields changed (saved with `save`)."""
+    """Set the channel's remark; returns the fields changed, for the caller to save."""
     if not channel.remark_template:
         return []
     remark = render(channel.remark_template, values)[:MAX_REMARK_CHARS]
@@ -176,6 +177,4 @@ async def apply_remark(
         return []
     await wecom.external_contact.remark(event.user_id, event.external_user_id, remark=remark)
     relation.remark = remark
-    if save:
-        await relation.save(update_fields=["remark", "updated_at"])
     return ["remark"]

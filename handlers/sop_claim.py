@@ -18,7 +18,7 @@ from typing import Any
 from tortoise import connections
 
 from models.sop import SopTask, TaskStatus
-from models.upsert import placeholders
+from models.upsert import id_list, placeholders
 
 __all__ = ["claim_due", "hold", "expire_leases", "miss_stale", "settle", "release",
            "SEND_LEASE", "OUTCOME_UNKNOWN"]
@@ -33,12 +33,6 @@ OUTCOME_UNKNOWN = ("outcome unknown: the dispatcher stopped while pushing this t
 
 def _stamp(value: datetime) -> Any:
     return SopTask._meta.fields_map["due_at"].to_db_value(value, SopTask)
-
-
-def _ids_clause(dialect: str, start: int, ids: Sequence[int]) -> tuple[str, list[Any]]:
-    if dialect == "postgres":
-        return f"id = ANY(${start + 1}::bigint[])", [list(ids)]
-    return f"id IN ({', '.join('?' for _ in ids)})", list(ids)
 
 
 async def claim_due(now: datetime, grace: timedelta, limit: int) -> list[SopTask]:
@@ -70,7 +64,7 @@ async def hold(ids: Sequence[int], now: datetime) -> set[int]:
     conn = connections.get("default")
     dialect = conn.capabilities.dialect
     p = placeholders(dialect, 0, 2)
-    which, id_params = _ids_clause(dialect, 2, ids)
+    which, id_params = id_list(dialect, 2, ids)
     rows = await conn.execute_query_dict(
         f"UPDATE sop_task SET lease_until = {p[0]} WHERE status = {p[1]} AND {which} "
         "RETURNING id",

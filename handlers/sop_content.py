@@ -1,5 +1,4 @@
-"""What an SOP step says: its placeholders, the text one group gets, and a key that is
-equal for equal content (so pushes of the same content can share one WeCom call).
+"""What an SOP step says: its placeholders and the text one group gets.
 
 Placeholders are `{group_name}` and `{owner_name}`, replaced by plain substitution
 (not `str.format`), so other braces in a text stay as written; plan validation refuses
@@ -8,12 +7,9 @@ any other `{name}` so that a typo never reaches a group.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from typing import Any
 
-__all__ = ["PLACEHOLDERS", "render", "content_key", "unknown_placeholders"]
+__all__ = ["PLACEHOLDERS", "render", "unknown_placeholders"]
 
 PLACEHOLDERS = frozenset({"group_name", "owner_name"})
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -28,10 +24,3 @@ def unknown_placeholders(text: str) -> list[str]:
 def render(text: str, *, group_name: str, owner_name: str) -> str:
     values = {"group_name": group_name, "owner_name": owner_name}
     return _PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), text)
-
-
-def content_key(text: str, attachments: list[dict[str, Any]]) -> str:
-    """A stable hash of rendered text and attachments (key order does not matter)."""
-    canonical = json.dumps({"text": text, "attachments": attachments}, sort_keys=True,
-                           ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

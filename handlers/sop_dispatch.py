@@ -27,8 +27,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
+from redis.exceptions import LockError
 
-from handlers.redis_lock import LockTimeout, redis_lock
+from bot.redis_lock import redis_lock
 from handlers.sop_claim import claim_due, expire_leases, miss_stale, release, settle
 from handlers.sop_content import render
 from handlers.sop_limits import ReceiveLimit, admit, parse_receive_limit
@@ -156,7 +157,7 @@ async def _dispatch_owner(wecom: WeComClient, redis: Redis, owner: str, due: lis
     try:
         async with redis_lock(redis, f"scrm:sop:owner:{settings.wecom.corp_id}:{owner}"):
             admission = await admit([d.task for d in due], limit, now)
-    except LockTimeout:
+    except LockError:
         log.warning("sop.owner_busy owner=%s tasks=%d", owner, len(due))
         result.requeued += await release([d.task.id for d in due])
         return

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from tortoise.transactions import in_transaction
 
 from handlers.channels import ChannelInputError, validate_welcome
-from handlers.group_input import GroupInputError
+from handlers.input_error import DomainInputError
 from handlers.sop_content import PLACEHOLDERS, unknown_placeholders
 from handlers.sop_schedule import EVERY_CHOICES, parse_hhmm
 from models.sop import SopPlan, SopStep, StepSchedule
@@ -43,9 +43,8 @@ ANCHORS = {"created": StepSchedule.AFTER_CREATED, "enrolled": StepSchedule.AFTER
 ANCHOR_OF = {schedule: name for name, schedule in ANCHORS.items()}
 
 
-class PlanInputError(GroupInputError):
-    """Bad SOP plan input, naming the field; nothing was stored. (A plan is input about
-    customer groups: the admin API answers it like any GroupInputError.)"""
+class PlanInputError(DomainInputError):
+    """Bad SOP plan input, naming the field; nothing was stored."""
 
 
 @dataclass

@@ -26,12 +26,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.wecom.msg_template import (
+    RESULT_LIMIT,
+    RESULT_NOT_FRIEND,
+    RESULT_SENT,
+    SENDER_SENT,
+    GroupSendResult,
+)
 from models.sop import SopPush, SopTask, TaskStatus
 
 if TYPE_CHECKING:
     from bot.settings import SopSettings
     from bot.wecom import WeComClient
-    from bot.wecom.msg_template import GroupSendResult
 
 __all__ = ["PollResult", "poll_pushes", "REMINDERS_PER_DAY"]
 
@@ -44,9 +50,10 @@ ALREADY_CANCELLED = 41093
 POLL_BATCH = 1000
 CONCURRENT_POLLS = 8
 RESULT_ERRORS = {
-    2: "WeCom did not deliver to this group: send result 2 (not a friend of the sender)",
-    3: "WeCom did not deliver to this group: send result 3 (the group's receive limit "
-       "for mass messages was reached)",
+    RESULT_NOT_FRIEND: "WeCom did not deliver to this group: send result 2 (not a friend "
+                       "of the sender)",
+    RESULT_LIMIT: "WeCom did not deliver to this group: send result 3 (the group's receive "
+                  "limit for mass messages was reached)",
 }
 NOT_CONFIRMED = "the owner did not confirm the push in WeCom before the deadline"
 NOT_DELIVERED = "WeCom reported no delivery to this group by the deadline (send result 0)"
@@ -86,11 +93,12 @@ async def poll_pushes(wecom: WeComClient, sop: SopSettings, now: datetime) -> Po
 async def _poll(wecom: WeComClient, push: SopPush, sop: SopSettings, now: datetime,
                 result: PollResult) -> None:
     from bot.wecom import WeComError, WeComUnavailable
-    from bot.wecom.msg_template import SENDER_SENT
 
     try:
-        senders = await wecom.msg_template.get_task(push.msgid)
-        confirmed = any(s.userid == push.owner and s.status == SENDER_SENT for s in senders)
+        # Once the owner confirmed, only the groups' results are left to read.
+        confirmed = push.owner_sent_at is not None or any(
+            s.userid == push.owner and s.status == SENDER_SENT
+            for s in await wecom.msg_template.get_task(push.msgid))
         if confirmed:
             if push.owner_sent_at is None:
                 push.owner_sent_at = now
@@ -119,8 +127,8 @@ async def _record_results(results: list[GroupSendResult], push: SopPush, now: da
     for r in results:
         by_status.setdefault(r.status, []).append(r.chat_id)
     pushed = SopTask.filter(msgid=push.msgid, status=TaskStatus.PUSHED)
-    if by_status.get(1):
-        result.sent += await pushed.filter(chat_id__in=by_status[1]).update(
+    if by_status.get(RESULT_SENT):
+        result.sent += await pushed.filter(chat_id__in=by_status[RESULT_SENT]).update(
             status=TaskStatus.SENT, finished_at=now, error="")
     for status, error in RESULT_ERRORS.items():
         if by_status.get(status):

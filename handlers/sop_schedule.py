@@ -30,7 +30,8 @@ __all__ = ["Occurrence", "occurrences", "ONCE", "WEEKDAYS", "EVERY_CHOICES", "pa
 ONCE = "once"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EVERY_CHOICES = ("day", *WEEKDAYS)
-_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+HHMM_PATTERN = "([01][0-9]|2[0-3]):([0-5][0-9])"
+_HHMM = re.compile(HHMM_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ schedulers running at once make each task once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
+from tortoise.expressions import Subquery
 
 from handlers.sop_dispatch import DispatchResult, dispatch_due
 from handlers.sop_poll import PollResult, poll_pushes
@@ -39,7 +39,6 @@ __all__ = ["SopTickResult", "run_sop_tick", "create_due_tasks"]
 log = logging.getLogger("scrm.sop")
 
 TASK_KEY = ("plan_id", "step_id", "chat_id", "occurrence")
-GROUPS_PER_QUERY = 5000
 
 
 @dataclass
@@ -77,20 +76,24 @@ async def run_sop_tick(wecom: WeComClient, redis: Redis, settings: Settings,
     return result
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+class _Enrolled(NamedTuple):
+    chat_id: str
+    owner: str
+    created_at: datetime
+    enrolled_at: datetime
 
 
-async def _enrolled_groups(plan: SopPlan) -> list[tuple[GroupChat, datetime]]:
-    """The plan's enrolled groups that are active, with their enrolment time."""
+async def _enrolled_groups(plan: SopPlan) -> list[_Enrolled]:
+    """The plan's enrolled groups that are active, with their enrolment time, reading
+    only the columns the schedule needs."""
     enrolled = dict(await SopEnrollment.filter(plan_id=plan.id).values_list(
         "chat_id", "enrolled_at"))
-    groups: list[tuple[GroupChat, datetime]] = []
-    for chunk in _chunks(sorted(enrolled), GROUPS_PER_QUERY):
-        groups += [(g, enrolled[g.chat_id]) for g in await GroupChat.filter(
-            chat_id__in=list(chunk), status=GroupStatus.ACTIVE)]
-    return groups
+    groups = await GroupChat.filter(
+        chat_id__in=Subquery(SopEnrollment.filter(plan_id=plan.id).values("chat_id")),
+        status=GroupStatus.ACTIVE,
+    ).values_list("chat_id", "owner", "created_at")
+    return [_Enrolled(chat_id, owner, created, enrolled[chat_id])
+            for chat_id, owner, created in groups if chat_id in enrolled]
 
 
 async def create_due_tasks(plan: SopPlan, sop: SopSettings, now: datetime) -> tuple[int, int]:
@@ -102,9 +105,9 @@ async def create_due_tasks(plan: SopPlan, sop: SopSettings, now: datetime) -> tu
     tz = ZoneInfo(plan.timezone)
     start = now - timedelta(days=sop.missed_lookback_days)
     wanted: list[dict[str, Any]] = []
-    for group, enrolled_at in await _enrolled_groups(plan):
+    for group in await _enrolled_groups(plan):
         for step in steps:
-            for occ in occurrences(step, tz, group.created_at, enrolled_at, start, now):
+            for occ in occurrences(step, tz, group.created_at, group.enrolled_at, start, now):
                 wanted.append({"plan_id": plan.id, "step_id": step.id, "chat_id": group.chat_id,
                                "occurrence": occ.key, "due_at": occ.due_at,
                                "owner": group.owner})

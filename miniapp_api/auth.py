@@ -13,13 +13,13 @@ expired, revoked or unknown token is a 401 in the JSON error shape, and the toke
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.bearer import presented_token
 from bot.keys import CLOCK, MEMBER_CACHE
+from bot.request_clock import app_now
 from handlers.member_sessions import authenticate, token_hash
 from miniapp_api.errors import Unauthorized
 from models.members import Member, MemberSession
@@ -50,12 +50,10 @@ def remember(request: web.Request, response: web.Response) -> web.Response:
     if isinstance(body, bytes):
         request.config_dict[MEMBER_CACHE].put(
             session.token_hash, int(session.member_id),  # type: ignore[attr-defined]
-            session.expires_at.timestamp(), body, request[CACHE_GENERATION])
+            session.expires_at.timestamp(), body, request[CACHE_GENERATION],
+            request.config_dict[CLOCK]())
     return response
 
-
-def app_now(request: web.Request) -> datetime:
-    return datetime.fromtimestamp(request.config_dict[CLOCK](), UTC)
 
 
 @web.middleware

@@ -3,7 +3,7 @@
 
 | raised | status | code |
 | --- | --- | --- |
-| `InputError`, `ProfileInputError` | 400 | `invalid_input` (+ `field`) |
+| `InputError`, `DomainInputError` | 400 | `invalid_input` (+ `field`) |
 | WeChat 40029 (a login or phone code that is not valid) | 400 | `invalid_code` |
 | no, expired, revoked or unknown session token | 401 | `unauthorized` |
 | WeChat 40226 (a user WeChat blocks from logging in) | 403 | `user_blocked` |
@@ -33,8 +33,8 @@ from bot.miniapp.errors import (
     RateLimited,
     UserBlocked,
 )
+from handlers.input_error import DomainInputError
 from handlers.member_merge import MergeRefused
-from handlers.member_profile import ProfileInputError
 
 log = logging.getLogger("scrm.miniapp")
 
@@ -71,7 +71,7 @@ def _wechat(exc: MiniProgramError) -> ApiError:
 
 
 def _translate(request: web.Request, exc: Exception) -> ApiError | None:
-    if isinstance(exc, ProfileInputError):
+    if isinstance(exc, DomainInputError):
         return InputError(exc.field, exc.message)
     if isinstance(exc, MiniProgramError):
         log.warning("miniapp.wechat_error %s %s api=%s errcode=%s", request.method,

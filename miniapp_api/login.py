@@ -18,9 +18,10 @@ import logging
 from aiohttp import web
 
 from bot.keys import CLOCK, MINIAPP, REDIS, SETTINGS, WECOM
+from bot.request_clock import app_now
 from handlers.member_login import login
 from handlers.member_sessions import revoke
-from miniapp_api.auth import app_now, public, session_of
+from miniapp_api.auth import public, session_of
 from miniapp_api.body import code_of, read_object
 from miniapp_api.errors import RETRY_AFTER_SECONDS, TooManyRequests
 from miniapp_api.serialize import member_view

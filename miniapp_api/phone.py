@@ -9,8 +9,9 @@ from aiohttp import web
 
 from bot.http_errors import InputError
 from bot.keys import MINIAPP, SETTINGS, WECOM
+from bot.request_clock import app_now
 from handlers.member_phone import bind_phone
-from miniapp_api.auth import app_now, member_id_of
+from miniapp_api.auth import member_id_of
 from miniapp_api.body import code_of, read_object
 from miniapp_api.serialize import member_view
 

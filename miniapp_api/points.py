@@ -13,10 +13,11 @@ from aiohttp import web
 from bot.http_errors import Conflict
 from bot.keys import SETTINGS
 from bot.pagination import Page
+from bot.request_clock import app_now
 from handlers.checkin import AlreadyCheckedIn, check_in
 from handlers.ledger import points_summary
 from handlers.points_view import entry_json
-from miniapp_api.auth import app_now, member_id_of, member_of
+from miniapp_api.auth import member_id_of, member_of
 from models.points import PointsEntry
 
 

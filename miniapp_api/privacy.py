@@ -9,8 +9,9 @@ import logging
 from aiohttp import web
 
 from bot.keys import SETTINGS
+from bot.request_clock import app_now
 from handlers.member_privacy import erase_member, export_member
-from miniapp_api.auth import app_now, member_id_of, member_of
+from miniapp_api.auth import member_id_of, member_of
 
 log = logging.getLogger("scrm.miniapp")
 

@@ -10,8 +10,9 @@ from aiohttp import web
 
 from bot.json_body import JsonObject
 from bot.keys import SETTINGS
+from bot.request_clock import app_now
 from handlers.member_profile import ProfileChanges, update_profile
-from miniapp_api.auth import app_now, cached, member_of, remember
+from miniapp_api.auth import cached, member_of, remember
 from miniapp_api.body import read_object
 from miniapp_api.serialize import member_view
 

@@ -88,7 +88,6 @@ class TaskStatus(StrEnum):
     MANUAL = "manual"  # could not be automated: the owner got it to send by hand
 
 
-OPEN_STATUSES = (TaskStatus.PENDING, TaskStatus.SENDING, TaskStatus.PUSHED)
 # Pushes that count against a group's receive limit.
 COUNTED_STATUSES = (TaskStatus.SENDING, TaskStatus.PUSHED, TaskStatus.SENT)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import socket
 import struct
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -35,6 +36,14 @@ async def serve_app(
         yield settings.server.base_url
     finally:
         await runner.cleanup()
+
+
+def free_port() -> int:
+    """A local port nothing listens on now: for a server to bind, or, left unused, for
+    a client whose connections must be refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 async def wait_for(

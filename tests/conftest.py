@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from bot.redis_conn import open_redis
 from bot.settings import Settings, load_settings
+from tests.apphost import free_port
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
@@ -57,13 +58,6 @@ def make_settings(backend: Backend | None = None, **overrides: str) -> Settings:
     return load_settings(environ=env)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 async def _reset_real_services(backend: Backend) -> None:
     """Bring PostgreSQL to the latest migration with empty tables, and Redis to empty."""
@@ -98,7 +92,7 @@ async def settings(backend: Backend) -> Settings:
     and retry backoffs shrunk so failure paths finish quickly."""
     if backend.real:
         await _reset_real_services(backend)
-    app_port, sandbox_port = _free_port(), _free_port()
+    app_port, sandbox_port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     return make_settings(
         backend,

@@ -268,6 +268,10 @@ class SandboxConsole:
         params = {"api": api} if api is not None else None
         return dict(await self._request("GET", "calls", params=params))
 
+    async def call_count(self, api: str) -> int:
+        """How many calls of `api` the sandbox has answered."""
+        return int((await self.calls(api))["counts"].get(api, 0))
+
 
 @pytest.fixture
 async def sandbox(settings: Settings) -> AsyncIterator[SandboxConsole]:

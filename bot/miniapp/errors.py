@@ -40,9 +40,6 @@ class MiniProgramError(WeChatError):
     """WeChat answered `errcode != 0` to the mini-program API `api` (a path such as
     "sns/jscode2session")."""
 
-    def __init__(self, errcode: int, errmsg: str, api: str = "") -> None:
-        super().__init__(errcode, errmsg, api)
-
 
 class InvalidCode(MiniProgramError):
     """40029: the code is unknown, already used or expired (codes live 5 minutes and

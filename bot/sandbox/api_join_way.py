@@ -79,8 +79,7 @@ def add_join_way(call: ApiCall) -> dict[str, Any]:
         raise ApiError(CONTACT_WAY_LIMIT)
     config_id = new_config_id()
     qr_code = join_url(call, config_id) if fields["scene"] == QR_CODE else ""
-    call.state.join_ways.add(JoinWay(config_id=config_id, create_time=int(call.now),
-                                     qr_code=qr_code, **fields))
+    call.state.join_ways.add(JoinWay(config_id=config_id, qr_code=qr_code, **fields))
     return {"config_id": config_id}
 
 

@@ -82,7 +82,6 @@ async def join_group(request: web.Request) -> web.StreamResponse:
         created = await maybe_fired(request, body, chat_event("create", chat))
         create_delivery = created["delivery"]
     change = join(state, chat, [customer], JOIN_QR_CODE, way_state=way.state)
-    way.joins += 1
     event = chat_event("update", chat, [("UpdateDetail", "add_member"),
                                         ("JoinScene", JOIN_QR_CODE),
                                         *member_fields(change, body)])

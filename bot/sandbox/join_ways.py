@@ -22,7 +22,6 @@ MINIPROGRAM, QR_CODE = 1, 2
 class JoinWay:
     config_id: str
     scene: int
-    create_time: int
     chat_ids: list[str]
     qr_code: str = ""
     remark: str = ""
@@ -31,7 +30,6 @@ class JoinWay:
     room_base_id: int = 1
     state: str = ""
     mark_source: bool = True
-    joins: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """`join_way` as get_join_way answers it (`qr_code` for QR-code ways only)."""

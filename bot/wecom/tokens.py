@@ -20,8 +20,8 @@ Redis, which already moved on) and reads the new token from Redis, without a get
 The cached entry carries its own expiry by the injected clock (the Redis TTL only
 cleans up), so tests can move time without waiting.
 
-Redis keys carry a short hash of the secret, never the secret. The lock is redis-py's
-`Redis.lock` with a release that needs no Lua (fakeredis here runs without Lua).
+Redis keys carry a short hash of the secret, never the secret. The lock is
+bot/redis_lock.py's (redis-py's, released without Lua).
 """
 
 from __future__ import annotations
@@ -36,47 +36,19 @@ from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
-from redis.asyncio.lock import Lock
-from redis.exceptions import LockError, LockNotOwnedError, WatchError
+from redis.exceptions import LockError
 
+from bot.redis_lock import CompareDeleteLock, as_bytes, delete_if
 from bot.wecom.family import WECOM, ApiFamily
 from bot.wecom.wire import call_json
 
-__all__ = ["TOKEN_REFRESH_MARGIN_SECONDS", "TokenCache", "TokenEndpoint", "delete_if",
+__all__ = ["TOKEN_REFRESH_MARGIN_SECONDS", "TokenCache", "TokenEndpoint",
            "wecom_token_endpoint"]
 
 # A cached token is treated as expired this long before WeCom's expires_in runs out.
 TOKEN_REFRESH_MARGIN_SECONDS = 300
 # How often a process waiting for another's refresh looks for the new token.
 LOCK_POLL_SECONDS = 0.05
-
-
-async def delete_if(redis: Any, key: Any, matches: Callable[[bytes | None], bool]) -> bool:
-    """Delete `key` if its current value satisfies `matches`, atomically (WATCH/MULTI)."""
-    async with redis.pipeline(transaction=True) as pipe:
-        while True:
-            try:
-                await pipe.watch(key)
-                if not matches(_as_bytes(await pipe.get(key))):
-                    return False
-                pipe.multi()
-                pipe.delete(key)
-                await pipe.execute()
-                return True
-            except WatchError:
-                continue
-
-
-def _as_bytes(value: Any) -> bytes | None:
-    return value.encode("utf-8") if isinstance(value, str) else value
-
-
-class _CompareDeleteLock(Lock):
-    """redis-py's lock, released with WATCH/MULTI instead of a Lua script."""
-
-    async def do_release(self, expected_token: bytes) -> None:
-        if not await delete_if(self.redis, self.name, lambda held: held == expected_token):
-            raise LockNotOwnedError("Cannot release a lock that's no longer owned")
 
 
 @dataclass(frozen=True)
@@ -140,7 +112,7 @@ class TokenCache:
         lock = self._redis.lock(
             self.key(secret) + ":lock",
             timeout=self._timeout + 5,
-            lock_class=_CompareDeleteLock,
+            lock_class=CompareDeleteLock,
             thread_local=False,
         )
         loop = asyncio.get_running_loop()
@@ -171,7 +143,7 @@ class TokenCache:
 
     async def _read(self, secret: str) -> str | None:
         raw = await self._redis.get(self.key(secret))
-        entry = _parse(_as_bytes(raw))
+        entry = _parse(as_bytes(raw))
         if entry is None or entry["expires_at"] <= self._clock():
             return None
         return self._remember(secret, str(entry["token"]), float(entry["expires_at"]))

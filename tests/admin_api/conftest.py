@@ -79,7 +79,7 @@ async def startup_tag_sync(settings: Settings) -> None:
         console = SandboxConsole(settings.sandbox.base_url, session)
 
         async def synced() -> int:
-            return await call_count(console, TAG_LIST)
+            return await console.call_count(TAG_LIST)
 
         await wait_for(synced, what="the workers' startup tag sync")
 
@@ -110,7 +110,3 @@ async def contact_way(api: WeComApi, config_id: str) -> dict[str, Any]:
     """`get_contact_way` as WeCom answers it (errcode included)."""
     return await api.post("externalcontact/get_contact_way", await api.token(),
                           {"config_id": config_id})
-
-
-async def call_count(sandbox: SandboxConsole, api: str) -> int:
-    return int((await sandbox.calls(api))["counts"].get(api, 0))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tests.admin_api.conftest import NOT_A_GUIDE, AdminClient, call_count, channel_body
+from tests.admin_api.conftest import NOT_A_GUIDE, AdminClient, channel_body
 from tests.sandbox_fixtures import SandboxConsole
 
 LINK = {"msgtype": "link", "link": {"title": "t", "url": "https://example.com"}}
@@ -55,7 +55,7 @@ async def test_bad_bodies_are_400_naming_the_field(admin: AdminClient,
         assert error["code"] == "invalid_input", case
         assert error["field"] == field, (case, error)
         assert error["message"].startswith(field), (case, error)
-    assert await call_count(corp, "externalcontact/add_contact_way") == 0
+    assert await corp.call_count("externalcontact/add_contact_way") == 0
     assert (await admin.get("/channels")).json()["total"] == 0
 
 
@@ -71,7 +71,7 @@ async def test_missing_fields_and_non_objects(admin: AdminClient, corp: SandboxC
                                     headers={"Content-Type": "application/json"})
         assert reply.status == 400, raw
         assert reply.error["field"] == "body"
-    assert await call_count(corp, "externalcontact/add_contact_way") == 0
+    assert await corp.call_count("externalcontact/add_contact_way") == 0
 
 
 async def test_a_body_over_256_kib_is_413(admin: AdminClient, corp: SandboxConsole) -> None:
@@ -88,4 +88,4 @@ async def test_a_body_over_256_kib_is_413(admin: AdminClient, corp: SandboxConso
     reply = await admin.request("POST", "/channels", data=chunks(),
                                 headers={"Content-Type": "application/json"})
     assert reply.status == 413
-    assert await call_count(corp, "externalcontact/add_contact_way") == 0
+    assert await corp.call_count("externalcontact/add_contact_way") == 0

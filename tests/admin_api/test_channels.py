@@ -3,7 +3,7 @@ delete, and what WeCom's refusals become."""
 
 from __future__ import annotations
 
-from tests.admin_api.conftest import GUIDES, AdminClient, call_count, channel_body, contact_way
+from tests.admin_api.conftest import GUIDES, AdminClient, channel_body, contact_way
 from tests.bot.sandbox.wecom_api import WeComApi
 from tests.sandbox_fixtures import SandboxConsole
 
@@ -39,7 +39,7 @@ async def test_create_makes_the_contact_way(admin: AdminClient, corp: SandboxCon
     assert way["contact_way"]["state"] == channel["state"]
     assert way["contact_way"]["user"] == list(GUIDES)
     assert way["contact_way"]["skip_verify"] is False
-    assert await call_count(corp, ADD) == 1
+    assert await corp.call_count(ADD) == 1
     # The tag created on the way is in the mirror now.
     groups = {g["group"]: [t["name"] for t in g["tags"]]
               for g in (await admin.get("/tags")).json()["items"]}
@@ -57,7 +57,7 @@ async def test_a_given_state_is_kept_and_must_be_unique(admin: AdminClient,
     again = await admin.post("/channels", channel_body(state="store-001"))
     assert again.status == 400
     assert again.error["field"] == "state"
-    assert await call_count(corp, ADD) == 1
+    assert await corp.call_count(ADD) == 1
 
 
 async def test_list_pages_and_hides_deleted(admin: AdminClient) -> None:
@@ -95,7 +95,7 @@ async def test_patch_guides_updates_the_contact_way(admin: AdminClient, corp: Sa
     assert changed["guides"] == changed["current_guides"] == [GUIDES[1]]
     assert changed["state"] == channel["state"] and changed["name"] == channel["name"]
     assert changed["welcome"] == channel["welcome"]
-    assert await call_count(corp, UPDATE) == 1
+    assert await corp.call_count(UPDATE) == 1
     way = await contact_way(wecom_api, channel["config_id"])
     assert way["contact_way"]["user"] == [GUIDES[1]]
 
@@ -109,11 +109,11 @@ async def test_patch_welcome_is_partial_and_local(admin: AdminClient,
     assert reply.json()["welcome"] == {"text": "新的欢迎语", "attachments": [attachment]}
     assert (await admin.get(f"/channels/{channel['id']}")).json()["welcome"]["text"] == "新的欢迎语"
     # The welcome is ours to send: WeCom's contact way does not change.
-    assert await call_count(corp, UPDATE) == 0
+    assert await corp.call_count(UPDATE) == 0
 
     renamed = await admin.patch(f"/channels/{channel['id']}", {"name": "新名字"})
     assert renamed.json()["name"] == "新名字"
-    assert await call_count(corp, UPDATE) == 1
+    assert await corp.call_count(UPDATE) == 1
 
 
 async def test_patch_refuses_bad_input_before_wecom(admin: AdminClient,
@@ -127,7 +127,7 @@ async def test_patch_refuses_bad_input_before_wecom(admin: AdminClient,
         reply = await admin.patch(path, body)
         assert reply.status == 400, (body, reply.body)
         assert reply.error["field"] == field, body
-    assert await call_count(corp, UPDATE) == 0
+    assert await corp.call_count(UPDATE) == 0
     assert (await admin.get(path)).json() == channel
 
 
@@ -137,7 +137,7 @@ async def test_delete_removes_the_contact_way(admin: AdminClient, corp: SandboxC
     path = f"/channels/{channel['id']}"
     reply = await admin.delete(path)
     assert reply.status == 204 and reply.body == b""
-    assert await call_count(corp, DELETE) == 1
+    assert await corp.call_count(DELETE) == 1
     way = await contact_way(wecom_api, channel["config_id"])
     assert way["errcode"] == 41044  # unknown config_id
     kept = (await admin.get(path)).json()
@@ -146,7 +146,7 @@ async def test_delete_removes_the_contact_way(admin: AdminClient, corp: SandboxC
         again = await admin.request(method, path, json={"name": "x"})
         assert again.status == 404, method
         assert again.error["code"] == "not_found"
-    assert await call_count(corp, DELETE) == 1
+    assert await corp.call_count(DELETE) == 1
 
 
 async def test_unknown_ids_are_404(admin: AdminClient) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,18 +15,13 @@ from admin_api.app import create_admin_app
 from bot.keys import SETTINGS
 from bot.settings import Settings
 from tests.admin_api.conftest import TOKEN, AdminClient, admin_client, channel_body
+from tests.apphost import free_port
 from tests.sandbox_fixtures import SandboxConsole
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_wecom_out_of_reach_is_503(settings: Settings, corp: SandboxConsole) -> None:
     nowhere = dataclasses.replace(settings, wecom=dataclasses.replace(
-        settings.wecom, api_base=f"http://127.0.0.1:{closed_port()}"))
+        settings.wecom, api_base=f"http://127.0.0.1:{free_port()}"))
     async with admin_client(nowhere) as admin:
         reply = await admin.post("/channels", channel_body())
         assert reply.status == 503
@@ -51,7 +45,7 @@ async def app_with_failing_route(settings: Settings) -> AsyncIterator[AdminClien
     app.add_subapp("/admin/api/", admin)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = closed_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         async with aiohttp.ClientSession() as session:

@@ -12,7 +12,7 @@ import pytest
 from bot.settings import Settings
 from models.events import EventStatus, InboxEvent
 from models.groups import GroupChat, GroupJoin, GroupJoinWay, GroupMember
-from tests.admin_api.conftest import GUIDES, AdminClient, admin_client, call_count
+from tests.admin_api.conftest import GUIDES, AdminClient, admin_client
 from tests.apphost import wait_for
 from tests.bot.sandbox.wecom_api import WeComApi
 from tests.sandbox_fixtures import SandboxConsole
@@ -128,7 +128,7 @@ async def test_bad_input_is_refused_before_wecom(
     for body, field in refusals:
         reply = await admin.post("/groups/join-ways", body)
         assert (reply.status, reply.error["field"]) == (400, field), body
-    assert await call_count(corp, ADD) == 0
+    assert await corp.call_count(ADD) == 0
 
     first = await admin.post("/groups/join-ways",
                              {"name": "甲", "chat_ids": chats[:1], "state": "gj-store-1"})
@@ -136,7 +136,7 @@ async def test_bad_input_is_refused_before_wecom(
     taken = await admin.post("/groups/join-ways",
                              {"name": "乙", "chat_ids": chats[1:2], "state": "gj-store-1"})
     assert (taken.status, taken.error["code"]) == (409, "conflict")
-    assert await call_count(corp, ADD) == 1
+    assert await corp.call_count(ADD) == 1
 
 
 async def test_wecom_failures_leave_nothing_behind(
@@ -150,7 +150,7 @@ async def test_wecom_failures_leave_nothing_behind(
     await corp.fault(GET_WAY, 48002, 1)
     failed = await admin.post("/groups/join-ways", {"name": "乙", "chat_ids": chats})
     assert (failed.status, failed.error["errcode"]) == (502, 48002)
-    assert await call_count(corp, DEL) == 1
+    assert await corp.call_count(DEL) == 1
     assert (await corp.state())["join_ways"] == 0
     assert not await GroupJoinWay.exists()
 
@@ -196,7 +196,7 @@ async def test_joins_are_attributed_and_tagged_through_a_follow_relation(
 
     # The stranger adds a guide later: the next time the group is stored, their
     # join gets its tags (and the follower's is not marked again).
-    marks = await call_count(corp, MARK)
+    marks = await corp.call_count(MARK)
     await corp.add_contact(OTHER, stranger.external_userid)
     await wait_for(_all_done, what="contact stored")
     await corp.group_event("update", chat_id=chats[0], update_detail="change_name",
@@ -204,7 +204,7 @@ async def test_joins_are_attributed_and_tagged_through_a_follow_relation(
     await wait_for(lambda: GroupJoin.exists(id=stranger.id, tagged=True),
                    what="the waiting join tagged")
     assert (await GroupJoin.get(id=stranger.id)).tagged_via == OTHER
-    assert await call_count(corp, MARK) == marks + 1
+    assert await corp.call_count(MARK) == marks + 1
     assert await GroupJoin.all().count() == 2
 
 

@@ -9,7 +9,7 @@ from bot.settings import Settings
 from handlers import ledger
 from models.members import Member
 from tests.admin_api.conftest import AdminClient
-from tests.miniapp_api.conftest import MemberClient, MiniApp, MovableClock
+from tests.miniapp_api.conftest import MemberClient, MiniApp
 from tests.sandbox_fixtures import SandboxConsole
 
 PHONE = "13700001234"
@@ -17,7 +17,7 @@ PHONE = "13700001234"
 
 async def member_with_phone(admin: AdminClient, corp: SandboxConsole) -> tuple[int, dict[str, str]]:
     """A mini-program member (logged in over HTTP) who bound PHONE."""
-    app = MiniApp(MemberClient(admin.base_url, admin.session), corp, MovableClock())
+    app = MiniApp(MemberClient(admin.base_url, admin.session), corp, None)
     client, member, user = await app.sign_up(phone=PHONE)
     await app.bind_phone(client, user)
     return int(member["id"]), user

@@ -12,7 +12,7 @@ import aiohttp
 from bot.settings import Settings
 from models.channels import Attribution, Channel, WelcomeMessage, WelcomeStatus
 from models.events import EventStatus, InboxEvent
-from tests.admin_api.conftest import GUIDES, admin_client, call_count
+from tests.admin_api.conftest import GUIDES, admin_client
 from tests.apphost import contact_event, encrypt, signed_post, wait_for
 from tests.bot.sandbox.wecom_api import WeComApi
 from tests.sandbox_fixtures import SandboxConsole
@@ -95,7 +95,7 @@ async def test_redelivery_and_replay_send_no_second_welcome_nor_count_twice(
                                                  attempts=1).exists(), what="replay done")
         assert await InboxEvent.all().count() == 1
         assert len(await corp.welcome_messages(ext)) == 1
-        assert await call_count(corp, SEND) == 1
+        assert await corp.call_count(SEND) == 1
         assert await Attribution.filter(external_userid=ext).count() == 1
 
 
@@ -148,7 +148,7 @@ async def test_a_stalled_worker_lets_the_code_expire_recorded_not_retried(
             WelcomeStatus.CODE_EXPIRED, 41050, 1)
         await wait_for(_all_done, what="event finished")
         assert await InboxEvent.filter(status=EventStatus.DONE).count() == 1
-        assert await call_count(corp, SEND) == 1
+        assert await corp.call_count(SEND) == 1
         assert await corp.welcome_messages() == []
 
 
@@ -180,7 +180,7 @@ async def test_without_a_welcome_code_wecom_default_applies_and_unknown_state_is
             what="attribution")
         organic = await Channel.get(id=attribution.channel_id)
         assert organic.is_default and organic.kind == "organic"
-        assert await call_count(corp, SEND) == 0
+        assert await corp.call_count(SEND) == 0
 
 
 async def test_console_tag_edits_resync_the_mirror(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.admin_api.conftest import AdminClient, call_count
+from tests.admin_api.conftest import AdminClient
 from tests.bot.sandbox.wecom_api import WeComApi
 from tests.sandbox_fixtures import SandboxConsole
 
@@ -31,7 +31,7 @@ async def test_create_lists_and_refuses_duplicates(admin: AdminClient,
     again = await admin.post("/tags", {"group": "会员等级", "name": "金卡"})
     assert again.status == 409
     assert again.error["code"] == "conflict"
-    assert await call_count(corp, "externalcontact/add_corp_tag") == 3
+    assert await corp.call_count("externalcontact/add_corp_tag") == 3
 
 
 async def test_bad_tag_input_is_400(admin: AdminClient, corp: SandboxConsole) -> None:
@@ -42,7 +42,7 @@ async def test_bad_tag_input_is_400(admin: AdminClient, corp: SandboxConsole) ->
         reply = await admin.post("/tags", body)
         assert reply.status == 400, body
         assert reply.error["field"] == field, body
-    assert await call_count(corp, "externalcontact/add_corp_tag") == 0
+    assert await corp.call_count("externalcontact/add_corp_tag") == 0
 
 
 async def test_sync_takes_in_tags_made_elsewhere(admin: AdminClient, corp: SandboxConsole,
@@ -90,4 +90,4 @@ async def test_rename_and_delete_go_to_wecom_and_the_mirror(
     assert await wecom_names() == []
     # The emptied group left the mirror with its last tag, as it left WeCom.
     assert (await admin.get("/tags")).json()["total"] == 0
-    assert await call_count(corp, "externalcontact/del_corp_tag") == 2
+    assert await corp.call_count("externalcontact/del_corp_tag") == 2

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -21,6 +20,8 @@ from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
 from bot.wecom import WeComClient
 from handlers.group_sync import sync_groups
+from handlers.points_rules import ZONE as SHANGHAI
+from handlers.points_rules import local_day
 from handlers.sop_plans import PlanSpec, StepSpec, TargetSpec, create_plan
 from handlers.sop_schedule import local_moment
 from handlers.sop_tick import SopTickResult, run_sop_tick
@@ -28,7 +29,6 @@ from models.groups import GroupChat
 from models.sop import SopPlan, SopStep, SopTask, TaskStatus
 from tests.sandbox_fixtures import SandboxConsole
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 ADD = "externalcontact/add_msg_template"
 
 
@@ -36,10 +36,6 @@ def at_local(day: date, hhmm: str) -> datetime:
     """`day` at HH:MM in Shanghai, as UTC."""
     hours, minutes = (int(part) for part in hhmm.split(":"))
     return local_moment(day, time(hours, minutes), SHANGHAI)
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(SHANGHAI).date()
 
 
 def next_weekday(after: datetime, weekday: int, hhmm: str) -> datetime:

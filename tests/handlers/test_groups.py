@@ -29,9 +29,6 @@ async def _processed(count: int) -> bool:
     return await _all_done() and await InboxEvent.filter(status=EventStatus.DONE).count() == count
 
 
-async def _gets(sandbox: SandboxConsole) -> int:
-    return int((await sandbox.calls(GET))["counts"].get(GET, 0))
-
 
 async def _present(chat_id: str) -> set[str]:
     return {str(userid) for userid in await GroupMember.filter(
@@ -84,7 +81,7 @@ async def test_create_members_both_encodings_changes_and_dismiss(
         customer = await GroupMember.get(chat_id=chat_id, userid=first)
         assert (customer.type, customer.name, customer.unionid, customer.invitor,
                 customer.join_scene) == (CUSTOMER_MEMBER, "王小明", "o-王小明", "zhangsan", 1)
-        gets = await _gets(sandbox)
+        gets = await sandbox.call_count(GET)
 
         joined = await sandbox.group_event("update", chat_id=chat_id,
                                            update_detail="add_member", members=[second])
@@ -99,7 +96,7 @@ async def test_create_members_both_encodings_changes_and_dismiss(
         assert (joined_member.type, joined_member.join_scene) == (CUSTOMER_MEMBER, 0)
         assert joined_member.join_time is not None
         assert await _version_and_count(chat_id) == (csv["chat"]["member_version"], 4)
-        assert await _gets(sandbox) == gets  # the deltas were trusted: no refetch
+        assert await sandbox.call_count(GET) == gets  # the deltas were trusted: no refetch
 
         await sandbox.group_event("update", chat_id=chat_id, update_detail="del_member",
                                   members=[second], quit_scene=1)
@@ -134,7 +131,7 @@ async def test_redelivery_and_replay_change_nothing(
                                            update_detail="add_member", members=[second])
         await wait_for(lambda: _processed(2), what="add_member processed")
         before = await GroupMember.filter(chat_id=chat_id).order_by("id").values()
-        gets = await _gets(sandbox)
+        gets = await sandbox.call_count(GET)
 
         again = await sandbox.redeliver(joined["delivery"]["id"])
         assert again["attempts"][-1]["status"] == 200
@@ -144,14 +141,14 @@ async def test_redelivery_and_replay_change_nothing(
         await replay(add.id)
         await wait_for(lambda: _processed(2), what="add_member replayed")
         # Its CurMemVer is held already: nothing fetched, nothing written.
-        assert await _gets(sandbox) == gets
+        assert await sandbox.call_count(GET) == gets
         assert await GroupMember.filter(chat_id=chat_id).order_by("id").values() == before
 
         await replay(create.id)
         await wait_for(lambda: _processed(2), what="create replayed")
         assert await InboxEvent.filter(status=EventStatus.DONE, attempts=1).count() == 2
         # The create refetched the group: the same members, no second row for anyone.
-        assert await _gets(sandbox) == gets + 1
+        assert await sandbox.call_count(GET) == gets + 1
         assert await GroupMember.all().count() == 3
         assert await _present(chat_id) == {"zhangsan", first, second}
         assert await _version_and_count(chat_id) == (joined["chat"]["member_version"], 3)
@@ -168,12 +165,12 @@ async def test_a_lost_callback_makes_the_next_event_resync_the_group(
         assert unseen["delivery"] is None
         await sandbox.group_event("update", chat_id=chat_id, update_detail="del_member",
                                   members=[first], fire=False)
-        gets = await _gets(sandbox)
+        gets = await sandbox.call_count(GET)
         last = await sandbox.group_event("update", chat_id=chat_id,
                                          update_detail="add_member", members=[seen])
         await wait_for(lambda: _processed(2), what="add_member processed")
         # LastMemVer was not ours: the group was fetched, not patched with the delta.
-        assert await _gets(sandbox) == gets + 1
+        assert await sandbox.call_count(GET) == gets + 1
         assert await _present(chat_id) == {"zhangsan", lost, seen}
         assert (await GroupMember.get(chat_id=chat_id, userid=first)).left_at is not None
         recovered = await GroupMember.get(chat_id=chat_id, userid=lost)
@@ -205,10 +202,10 @@ async def test_a_join_through_a_group_qr_code_is_fetched_for_its_state(
 ) -> None:
     async with _running(settings, sandbox, "甲", "扫码客") as (chat_id, customers):
         first, scanner = customers
-        gets = await _gets(sandbox)
+        gets = await sandbox.call_count(GET)
         await sandbox.group_event("update", chat_id=chat_id, update_detail="add_member",
                                   members=[scanner], join_scene=3, state="gj-poster")
         await wait_for(lambda: _processed(2), what="QR join processed")
         member = await GroupMember.get(chat_id=chat_id, userid=scanner)
         assert (member.join_scene, member.state, member.name) == (3, "gj-poster", "扫码客")
-        assert await _gets(sandbox) == gets + 1
+        assert await sandbox.call_count(GET) == gets + 1

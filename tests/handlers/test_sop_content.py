@@ -1,8 +1,8 @@
-"""SOP step content: placeholders, rendering and the content key."""
+"""SOP step content: placeholders and rendering."""
 
 from __future__ import annotations
 
-from handlers.sop_content import PLACEHOLDERS, content_key, render, unknown_placeholders
+from handlers.sop_content import PLACEHOLDERS, render, unknown_placeholders
 
 
 def test_render_replaces_only_the_known_placeholders() -> None:
@@ -18,12 +18,3 @@ def test_unknown_placeholders_are_named_once_in_order() -> None:
         "customer_name", "x"]
     assert unknown_placeholders("{ group_name }") == [" group_name "]
     assert unknown_placeholders("no braces, {} or { either") == []
-
-
-def test_content_key_is_stable_and_tells_contents_apart() -> None:
-    link = {"msgtype": "link", "link": {"title": "新品", "url": "https://example.com"}}
-    reordered = {"link": {"url": "https://example.com", "title": "新品"}, "msgtype": "link"}
-    assert content_key("hi", [link]) == content_key("hi", [reordered])
-    assert content_key("hi", [link]) != content_key("hi ", [link])
-    assert content_key("hi", [link]) != content_key("hi", [])
-    assert len(content_key("", [])) == 64

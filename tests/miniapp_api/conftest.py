@@ -4,7 +4,6 @@ from the console), and a small client that sends a member's bearer token."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -13,24 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.sandbox.clock import SandboxClock
 from bot.settings import Settings
 from tests.admin_api.conftest import startup_tag_sync
 from tests.api_client import ApiClient
 from tests.apphost import serve_app, worker_process
 from tests.sandbox_fixtures import SandboxConsole
-
-
-class MovableClock:
-    """The app's clock: real time plus what the test added."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
 
 
 class MemberClient(ApiClient):
@@ -47,11 +34,12 @@ class MemberClient(ApiClient):
 
 @dataclass
 class MiniApp:
-    """The app under test: its mini-program API, the WeChat sandbox and the app clock."""
+    """The app under test: its mini-program API, the WeChat sandbox and the app clock
+    (real time plus what the test advanced; None when the test does not hold it)."""
 
     api: MemberClient
     sandbox: SandboxConsole
-    clock: MovableClock
+    clock: SandboxClock | None
 
     async def log_in(self, user: dict[str, Any]) -> tuple[MemberClient, dict[str, Any]]:
         """Log the WeChat user in; returns a client with their token, and the member."""
@@ -81,12 +69,14 @@ class MiniApp:
 
 @asynccontextmanager
 async def miniapp_client(settings: Settings, sandbox: SandboxConsole, *,
-                         worker: bool = False) -> AsyncIterator[MiniApp]:
-    """The app serving `settings`; with `worker`, also a worker process for WeCom events
-    when the settings use Redis (the embedded default processes them in the app)."""
-    clock = MovableClock()
+                         worker: bool = False,
+                         clock: SandboxClock | None = None) -> AsyncIterator[MiniApp]:
+    """The app serving `settings` on `clock` (default: real time the test can advance);
+    with `worker`, also a worker process for WeCom events when the settings use Redis
+    (the embedded default processes them in the app)."""
+    clock = clock or SandboxClock()
     async with AsyncExitStack() as stack:
-        url = await stack.enter_async_context(serve_app(settings, clock))
+        url = await stack.enter_async_context(serve_app(settings, clock.now))
         if worker:
             await stack.enter_async_context(worker_process(settings))
         session = await stack.enter_async_context(aiohttp.ClientSession())

@@ -15,7 +15,7 @@ from handlers.member_crypto import unseal
 from handlers.member_login import SESSION_KEY_PURPOSE
 from handlers.member_sessions import token_hash
 from models.members import IdentityKind, Member, MemberIdentity, MemberSession
-from tests.admin_api.test_errors import closed_port
+from tests.apphost import free_port
 from tests.miniapp_api.conftest import MiniApp, miniapp_client
 from tests.sandbox_fixtures import SandboxConsole
 
@@ -139,7 +139,7 @@ async def test_wechat_refusals_are_clear_answers(miniapp: MiniApp) -> None:
 
 async def test_wechat_out_of_reach_is_503(settings: Settings, sandbox: SandboxConsole) -> None:
     nowhere = dataclasses.replace(settings, miniapp=dataclasses.replace(
-        settings.miniapp, api_base=f"http://127.0.0.1:{closed_port()}"))
+        settings.miniapp, api_base=f"http://127.0.0.1:{free_port()}"))
     async with miniapp_client(nowhere, sandbox) as app:
         user = await sandbox.miniapp_user()
         reply = await app.api.post("/login", {"code": await sandbox.login_code(user["openid"])})

@@ -4,10 +4,14 @@ by another process on Redis evicts it well before the cache's TTL."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import pytest
 from redis.asyncio import Redis
 
+from bot.sandbox.clock import SandboxClock
 from bot.settings import Settings
 from handlers import ledger
 from handlers.member_cache import (
@@ -20,7 +24,18 @@ from handlers.member_cache import (
 )
 from models.members import Member
 from tests.apphost import wait_for
-from tests.miniapp_api.conftest import MemberClient, MiniApp
+from tests.miniapp_api.conftest import MemberClient, MiniApp, miniapp_client
+from tests.sandbox_fixtures import SandboxConsole
+
+
+@pytest.fixture
+async def miniapp(settings: Settings, sandbox: SandboxConsole) -> AsyncIterator[MiniApp]:
+    """The app on a clock held still (the test advances it): the cache's lifetime is
+    by the app clock, so an answer stays cached until something evicts it or the test
+    moves time, however slowly the machine runs."""
+    held = time.time()
+    async with miniapp_client(settings, sandbox, clock=SandboxClock(lambda: held)) as app:
+        yield app
 
 
 async def cached_member(miniapp: MiniApp) -> tuple[MemberClient, int]:
@@ -91,8 +106,8 @@ async def test_a_ledger_movement_made_beside_the_app_shows_in_the_next_answer(
 async def test_another_processs_announcement_evicts_well_within_the_ttl(redis: Redis) -> None:
     cache = MemberCache()
     async with listening(cache, redis):
-        cache.put("a-session", 7, expires_at=2e9, body=b"{}", generation=cache.generation)
-        cache.put("b-session", 8, expires_at=2e9, body=b"{}", generation=cache.generation)
+        cache.put("a-session", 7, expires_at=2e9, body=b"{}", generation=cache.generation, now=1e9)
+        cache.put("b-session", 8, expires_at=2e9, body=b"{}", generation=cache.generation, now=1e9)
         assert cache.answer("a-session", now=1e9) == b"{}"
         # What another process's `member_changed(7)` publishes; nothing evicted locally.
         await publish_change(redis, [7])
@@ -105,7 +120,7 @@ async def test_an_answer_read_before_a_change_is_not_kept() -> None:
     cache = MemberCache()
     read_began = cache.generation
     cache.evict([7])  # the change commits while the request is still reading
-    cache.put("a-session", 7, expires_at=2e9, body=b"{}", generation=read_began)
+    cache.put("a-session", 7, expires_at=2e9, body=b"{}", generation=read_began, now=1e9)
     assert cache.answer("a-session", now=1e9) is None
 
 
@@ -119,7 +134,8 @@ async def test_a_change_inside_a_transaction_is_announced_when_it_commits(
     cache = MemberCache()
     async with listening(cache, redis):
         async with announcing_transaction():
-            cache.put("a-session", 7, expires_at=2e9, body=b"{}", generation=cache.generation)
+            cache.put("a-session", 7, expires_at=2e9, body=b"{}",
+                      generation=cache.generation, now=1e9)
             await member_changed(7)
             # Not committed yet: a reader now would still see (and could cache) the old state.
             assert cache.answer("a-session", now=1e9) == b"{}"

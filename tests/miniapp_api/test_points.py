@@ -72,7 +72,7 @@ async def test_a_week_of_check_ins_earns_the_streak_bonus(
     assert points["balance"] == 7 * daily + 20
     assert points["expiring_soon"] == 7 * daily + 20
     assert points["expiring_soon_days"] == settings.points.expiring_soon_days
-    app_now = datetime.fromtimestamp(miniapp.clock(), UTC)
+    app_now = datetime.fromtimestamp(miniapp.clock.now(), UTC)
     next_expiry = datetime.fromisoformat(points["next_expiry"]) - app_now
     assert timedelta(days=4) < next_expiry <= timedelta(days=5)
     await assert_ledger_consistent()

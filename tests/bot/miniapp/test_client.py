@@ -29,7 +29,8 @@ from bot.miniapp import (
 from bot.miniapp.client import BUSY_RETRIES
 from bot.settings import Settings
 from bot.wecom.tokens import TOKEN_REFRESH_MARGIN_SECONDS
-from tests.bot.wecom.conftest import FakeTime, backoffs, closed_port, errcodes, failure_text
+from tests.apphost import free_port
+from tests.bot.wecom.conftest import FakeTime, backoffs, errcodes, failure_text
 from tests.sandbox_fixtures import SandboxConsole
 
 from .conftest import MakeClient
@@ -185,7 +186,7 @@ async def test_timeout_and_connection_refused_raise_unavailable(
     await sandbox.latency(LOGIN, 0.5)
     with pytest.raises(MiniProgramUnavailable) as timed_out:
         await slow.code2session(await sandbox.login_code(user["openid"]))
-    refused = make_client(api_base=f"http://127.0.0.1:{closed_port()}")
+    refused = make_client(api_base=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(MiniProgramUnavailable) as unreachable:
         await refused.phone_number("a-code")
 
@@ -320,7 +321,7 @@ async def test_no_secret_token_code_or_session_key_in_messages_or_logs(
     messages.append(await failure_text(slow.code2session(codes[2])))
     wrong = make_client(secret="wrong-secret-0123456789")
     messages.append(await failure_text(wrong.phone_number(codes[2])))
-    refused = make_client(api_base=f"http://127.0.0.1:{closed_port()}")
+    refused = make_client(api_base=f"http://127.0.0.1:{free_port()}")
     messages.append(await failure_text(refused.code2session(codes[2])))
 
     logged = [r.getMessage() for r in caplog.records if r.name != "aiohttp.access"]

@@ -9,7 +9,6 @@ instead of waited for.
 from __future__ import annotations
 
 import asyncio
-import socket
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -102,9 +101,3 @@ async def failure_text(call: Awaitable[Any]) -> str:
         return "".join(traceback.format_exception(exc)) + repr(exc)
     raise AssertionError("the call was expected to fail")
 
-
-def closed_port() -> int:
-    """A local port nothing listens on: connecting is refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

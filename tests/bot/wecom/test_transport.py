@@ -23,8 +23,9 @@ from bot.wecom import (
     WelcomeCodeInvalid,
     error_for,
 )
+from tests.apphost import free_port
 
-from .conftest import FakeTime, MakeClient, backoffs, closed_port, errcodes, failure_text
+from .conftest import FakeTime, MakeClient, backoffs, errcodes, failure_text
 
 FOLLOW_LIST = "externalcontact/get_follow_user_list"
 BUSY = [(45009, RateLimited), (45033, RateLimited), (-1, SystemBusy)]
@@ -119,7 +120,7 @@ async def test_timeout_raises_unavailable(
 
 
 async def test_connection_refused_raises_unavailable(make_client: MakeClient) -> None:
-    client = make_client(api_base=f"http://127.0.0.1:{closed_port()}")
+    client = make_client(api_base=f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(WeComUnavailable) as raised:
         await client.external_contact.get_follow_user_list()
@@ -148,7 +149,7 @@ async def test_secrets_and_tokens_never_reach_messages_or_logs(
     messages.append(await failure_text(slow.external_contact.get_follow_user_list()))
     wrong = make_client(contact_secret="wrong-secret-0123456789")
     messages.append(await failure_text(wrong.external_contact.get_follow_user_list()))
-    refused = make_client(api_base=f"http://127.0.0.1:{closed_port()}")
+    refused = make_client(api_base=f"http://127.0.0.1:{free_port()}")
     messages.append(await failure_text(refused.external_contact.get_follow_user_list()))
 
     # aiohttp.access is the sandbox's server log (WeCom's side of the wire), not ours.
