@@ -54,6 +54,7 @@ import aiohttp
 from bench import loadgen
 from bench.cpuload import CpuShare, CpuWatch, cpu_seconds, noisy_note
 from bench.loadgen import LoadResult, Request, fmt_ms, fmt_rate
+from bench.miniapp_members import log_in_members
 from bench.processes import (
     PYTHON,
     Proc,
@@ -130,29 +131,6 @@ class MemberApiBench(SandboxBench):
         ceiling = self.procs.start("ceiling", [PYTHON, "-m", "bench.baselines", "json",
                                                str(self.ceiling_port)], self.env())
         wait_http(ceiling, f"http://127.0.0.1:{self.ceiling_port}/ping", timeout=30)
-
-    async def log_in_members(self) -> list[str]:
-        """One WeChat user per member in the sandbox, logged in through the API."""
-        count = self.args.members
-        tokens: list[str] = [""] * count
-        limit = asyncio.Semaphore(self.args.login_concurrency)
-        async with aiohttp.ClientSession(raise_for_status=True) as http:
-
-            async def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
-                async with http.post(url, json=body) as response:
-                    return dict(await response.json())
-
-            async def one(i: int) -> None:
-                async with limit:
-                    made = await post(f"{self.sandbox}/sandbox/miniapp/users",
-                                      {"nickname": f"会员{i:05d}"})
-                    code = await post(f"{self.sandbox}/sandbox/miniapp/login-code",
-                                      {"openid": made["user"]["openid"]})
-                    login = await post(f"{self.serve}/miniapp/api/login", {"code": code["code"]})
-                    tokens[i] = login["token"]
-
-            await asyncio.gather(*(one(i) for i in range(count)))
-        return tokens
 
     def check_answers(self) -> None:
         """The measured routes do their work: a member's own profile for a good token,
@@ -285,7 +263,8 @@ class MemberApiBench(SandboxBench):
         say(f"backend: {self.backend}; {args.members:,} members")
         self.start()
         started = time.perf_counter()
-        self.tokens = asyncio.run(self.log_in_members())
+        self.tokens = asyncio.run(log_in_members(self.sandbox, self.serve, args.members,
+                                                 args.login_concurrency))
         self.login_seconds = time.perf_counter() - started
         say(f"{len(self.tokens):,} members logged in in {self.login_seconds:.1f} s "
             f"({len(self.tokens) / self.login_seconds:,.0f} logins/s, "

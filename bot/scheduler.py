@@ -1,5 +1,6 @@
 """Periodic jobs of worker processes: the corp tag sync at start, the guide-pool
-rotation, and points expiry with the birthday bonus. Each run is claimed in Redis
+rotation, points expiry with the birthday bonus, and the completion of mall orders
+nobody confirmed. Each run is claimed in Redis
 first, so with many workers a job runs once per interval, not once per worker. Beside
 them, the group SOP tick runs in every worker (not claimed: ticks at once are safe,
 and they share the pushing)."""
@@ -19,6 +20,7 @@ from bot.background import pause, raise_if_cancelling
 from bot.settings import Settings
 from bot.wecom import WeComClient
 from handlers.guide_rotation import rotate_guides
+from handlers.mall_orders import complete_due_orders
 from handlers.points_expiry import EXPIRY_EVERY_SECONDS, expire_due_points
 from handlers.points_rules import award_birthdays
 from handlers.sop_tick import run_sop_tick
@@ -85,11 +87,14 @@ async def _tags_and_rotation(redis: Redis, wecom: WeComClient, settings: Setting
 
 
 async def _points(redis: Redis, settings: Settings, clock: Callable[[], float]) -> None:
-    """Expire due points and award birthday month bonuses, at start and every interval."""
+    """Expire due points, award birthday month bonuses and complete mall orders shipped
+    mall.auto_complete_days ago, at start and every interval."""
     while True:
         now = datetime.fromtimestamp(clock(), UTC)
         await _run("points_expiry", partial(expire_due_points, now),
                    claim=lambda: _once_per(redis, "points_expiry", EXPIRY_EVERY_SECONDS))
         await _run("birthday_bonus", partial(award_birthdays, settings, now),
                    claim=lambda: _once_per(redis, "birthday_bonus", EXPIRY_EVERY_SECONDS))
+        await _run("mall_auto_complete", partial(complete_due_orders, settings, now),
+                   claim=lambda: _once_per(redis, "mall_auto_complete", EXPIRY_EVERY_SECONDS))
         await pause(EXPIRY_EVERY_SECONDS)

@@ -170,6 +170,14 @@ class PointsSettings:
 
 
 @dataclass(frozen=True)
+class MallSettings:
+    # Units one redemption may ask for.
+    max_quantity: int
+    # A shipped order the member has not confirmed completes this many days later.
+    auto_complete_days: int
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
@@ -183,6 +191,7 @@ class Settings:
     sop: SopSettings
     members: MemberSettings
     points: PointsSettings
+    mall: MallSettings
 
     @property
     def wecom_api_base(self) -> str:
@@ -211,6 +220,7 @@ _SECTIONS: dict[str, type] = {
     "sop": SopSettings,
     "members": MemberSettings,
     "points": PointsSettings,
+    "mall": MallSettings,
 }
 
 # Settings that are lists of tables ([[members.levels]]): the type of each table.
@@ -407,6 +417,8 @@ def _validate(s: Settings) -> None:
     check(s.points.expire_after_days >= 1, "setting points.expire_after_days must be >= 1")
     check(all(k.isdigit() and int(k) >= 2 for k in s.points.checkin_streak_bonus),
           "setting points.checkin_streak_bonus: keys are streak lengths (>= 2)")
+    check(s.mall.max_quantity >= 1, "setting mall.max_quantity must be >= 1")
+    check(s.mall.auto_complete_days >= 1, "setting mall.auto_complete_days must be >= 1")
     check(s.sandbox.delivery_retries >= 0, "setting sandbox.delivery_retries must be >= 0")
     check(all(len(t) >= 16 for t in s.admin.tokens),
           "setting admin.tokens: each token needs >= 16 characters")

@@ -9,7 +9,9 @@ session keys (we hold only hashes and sealed keys, which mean nothing to the mem
 
 Erasure blanks the profile (nickname, avatar, birthday, consents, guide), removes the
 phone, deletes every identity (so a later login or WeCom add starts a new member),
-revokes every session and marks the member `erased`. Ledger rows stay, under the same
+revokes every session, blanks the shipping addresses of their mall orders (an order
+not shipped yet then shows no address: the operator cancels it, refunding the points)
+and marks the member `erased`. Ledger rows stay, under the same
 member id, so balances and totals still add up; they hold amounts, keys and rule
 names, no personal data, and with the profile gone they name nobody.
 """
@@ -26,9 +28,11 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from bot.settings import Settings
+from handlers.mall_address import open_address
 from handlers.member_cache import member_changed
 from handlers.member_crypto import unseal
 from handlers.member_phone import PHONE_PURPOSE
+from models.mall import MallOrder
 from models.members import (
     IdentityKind,
     LevelChange,
@@ -106,7 +110,7 @@ async def export_member(member: Member, settings: Settings) -> dict[str, Any]:
         "sessions": _rows(sessions),
         "merges": _rows(merges),
         "level_changes": _rows(level_changes),
-        "records": await _records_of(ids),
+        "records": _open_addresses(await _records_of(ids), settings),
     }
 
 
@@ -121,6 +125,14 @@ async def _records_of(ids: list[int]) -> dict[str, list[dict[str, Any]]]:
     return dict(sorted(records.items()))
 
 
+def _open_addresses(records: dict[str, list[dict[str, Any]]],
+                    settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """Mall orders carry their shipping address sealed: the member gets it opened."""
+    for row in records.get(MallOrder._meta.db_table, []):
+        row["address"] = open_address(settings.members, row.pop("address_cipher"))
+    return records
+
+
 async def erase_member(member_id: int, *, now: datetime) -> None:
     ids = await person_ids(member_id)
     async with in_transaction():
@@ -132,6 +144,7 @@ async def erase_member(member_id: int, *, now: datetime) -> None:
             nickname="", avatar="", birthday=None, consents={}, guide_userid=None,
             phone_cipher=None, phone_hash=None, erased_at=now, updated_at=now)
         await Member.filter(id=member_id).update(status=MemberStatus.ERASED)
+        await MallOrder.filter(member_id__in=ids).update(address_cipher=None)
     await member_changed(*ids)
     log.info("member.erased member=%s merged_members=%d identities=%d sessions_revoked=%d",
              member_id, len(ids) - 1, identities, sessions)

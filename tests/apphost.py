@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import random
 import socket
 import struct
 import time
@@ -38,12 +39,24 @@ async def serve_app(
         await runner.cleanup()
 
 
+# Ports tests bind: below Linux's ephemeral range (32768-60999), which the kernel hands
+# out as the source port of every outgoing connection, so no client of this or another
+# process can take a port between the test choosing it and its server binding it.
+_TEST_PORTS = (20000, 32000)
+
+
 def free_port() -> int:
     """A local port nothing listens on now: for a server to bind, or, left unused, for
     a client whose connections must be refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    for _ in range(200):
+        port = random.randint(*_TEST_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_TEST_PORTS}")
 
 
 async def wait_for(
