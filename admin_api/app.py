@@ -17,6 +17,9 @@ from admin_api import (
     funnel,
     group_join_ways,
     groups,
+    mall_items,
+    mall_orders,
+    mall_stock,
     members,
     openapi,
     orders,
@@ -34,6 +37,7 @@ def create_admin_app() -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     # group_join_ways before groups: `/groups/join-ways` is not a `/groups/{chat_id}`.
     for module in (openapi, channels, channel_media, funnel, tags, tag_rules, events,
-                   group_join_ways, groups, sop, sop_reports, members, points, orders):
+                   group_join_ways, groups, sop, sop_reports, members, points, orders,
+                   mall_items, mall_stock, mall_orders):
         app.add_routes(module.routes)
     return app

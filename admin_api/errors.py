@@ -2,17 +2,19 @@
 with what only this edge refuses or maps.
 
 Routes raise: `ApiError` (and its subclasses) for what the edge itself refuses, the
-domain's `DomainInputError`s (bad channel, group or plan input),
-`WeComError`/`WeComUnavailable` when WeCom refuses or cannot be reached. The
+domain's `DomainInputError`s (bad channel, group, plan or mall input) and the mall's
+refusals, `WeComError`/`WeComUnavailable` when WeCom refuses or cannot be reached. The
 middleware maps each to its status:
 
 | raised | status | code |
 | --- | --- | --- |
 | `InputError`, `DomainInputError` | 400 | `invalid_input` (+ `field`) |
 | `ApiError(401)` | 401 | `unauthorized` |
-| `NotFound`, an unknown path | 404 | `not_found` |
+| `NotFound`, an unknown path, `UnknownItem`, `UnknownOrder` | 404 | `not_found` |
 | a method the path lacks | 405 | `method_not_allowed` |
-| `Conflict`, a unique constraint (two writers at once) | 409 | `conflict` |
+| `Conflict`, a unique constraint (two writers at once), `KeyReused` (stock) | 409 | `conflict` |
+| `WrongStatus` (a mall order's) | 409 | `wrong_status` (+ the order's `status`) |
+| `NotEnoughStock` | 409 | `out_of_stock` (+ `item_id`) |
 | `BodyTooLarge` | 413 | `body_too_large` |
 | `WeComError` | 502 | `wecom_error` (+ `errcode`, `errmsg`) |
 | `WeComUnavailable` | 503 | `wecom_unavailable` |
@@ -29,6 +31,9 @@ from bot import http_errors
 from bot.http_errors import ApiError, BodyTooLarge, Conflict, InputError, NotFound
 from bot.wecom.errors import WeComError, WeComUnavailable
 from handlers.input_error import DomainInputError
+from handlers.mall_items import UnknownItem
+from handlers.mall_orders import UnknownOrder, WrongStatus
+from handlers.mall_stock import KeyReused, NotEnoughStock
 
 __all__ = ["ApiError", "BodyTooLarge", "Conflict", "InputError", "NotFound", "Unauthorized",
            "error_middleware"]
@@ -42,9 +47,33 @@ class Unauthorized(http_errors.Unauthorized):
     headers = {"WWW-Authenticate": 'Bearer realm="admin"'}
 
 
+class OrderStatusConflict(Conflict):
+    """A mall order is not in a status that allows the change; `status` is the one it
+    is in, so a client can show it without another request."""
+
+    code = "wrong_status"
+
+    def __init__(self, refused: WrongStatus) -> None:
+        super().__init__(str(refused))
+        # Not a constructor keyword: `status` there is the HTTP status.
+        self.extra["status"] = refused.order.status.value
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+
 def _translate(request: web.Request, exc: Exception) -> ApiError | None:
     if isinstance(exc, DomainInputError):
         return InputError(exc.field, exc.message)
+    if isinstance(exc, UnknownItem | UnknownOrder):
+        return NotFound(str(exc))
+    if isinstance(exc, WrongStatus):
+        return OrderStatusConflict(exc)
+    if isinstance(exc, NotEnoughStock):
+        return OutOfStock(str(exc), item_id=exc.item_id)
+    if isinstance(exc, KeyReused):
+        return Conflict(str(exc))
     if isinstance(exc, WeComError):
         log.warning("admin.wecom_error %s %s api=%s errcode=%s",
                     request.method, request.path, exc.api, exc.errcode)

@@ -16,13 +16,14 @@ import io
 import json
 import logging
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
-from admin_api.errors import ApiError, BodyTooLarge, InputError
+from admin_api.errors import ApiError, InputError
+from admin_api.upload import receive
 from bot.keys import SETTINGS, WECOM
 from bot.request_clock import app_now
 from bot.settings import Settings
@@ -34,7 +35,6 @@ log = logging.getLogger("scrm.admin")
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 _IN_MEMORY_BYTES = 1024 * 1024
-_CHUNK = 64 * 1024
 _CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 
 
@@ -87,31 +87,14 @@ def _rows(spool: IO[bytes], items: list[Any] | None,
 
 async def _spool(request: web.Request, spool: IO[bytes]) -> str:
     """Copy the upload into `spool`; "json" or "csv", what it holds."""
-    if request.content_type == "multipart/form-data":
-        reader = await request.multipart()
-        async for part in reader:
-            if isinstance(part, BodyPartReader) and part.filename:
-                await _copy(part.read_chunk, spool)
-                return "json" if part.headers.get("Content-Type") == "application/json" else "csv"
-        raise InputError("body", "the multipart upload carries no file")
-    if request.content_type == "application/json":
-        await _copy(request.content.read, spool)
-        return "json"
-    if request.content_type in _CSV_TYPES:
-        await _copy(request.content.read, spool)
-        return "csv"
-    raise InputError("Content-Type", "send application/json (a list of orders), text/csv "
-                                     "or multipart/form-data with a CSV file")
-
-
-async def _copy(read: Callable[[int], Any], spool: IO[bytes]) -> None:
-    size = 0
-    while chunk := await read(_CHUNK):
-        size += len(chunk)
-        if size > MAX_IMPORT_BYTES:
-            raise BodyTooLarge(f"an import over {MAX_IMPORT_BYTES // (1024 * 1024)} MiB; "
-                               "split the file or use `python run.py orders import FILE`")
-        spool.write(chunk)
+    upload = await receive(
+        request, spool, accepted=("application/json", *_CSV_TYPES),
+        max_bytes=MAX_IMPORT_BYTES,
+        too_large=f"an import over {MAX_IMPORT_BYTES // (1024 * 1024)} MiB; split the file "
+                  "or use `python run.py orders import FILE`",
+        expected="send application/json (a list of orders), text/csv or "
+                 "multipart/form-data with a CSV file")
+    return "json" if upload.media_type == "application/json" else "csv"
 
 
 def _json_list(spool: IO[bytes]) -> list[Any]:

@@ -15,11 +15,10 @@ the plan is deleted; the preview of a deleted plan is 404 (it will send nothing)
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from tortoise.queryset import QuerySet
 
+from admin_api.csv_export import csv_headers, stream_csv, wants_csv
 from admin_api.errors import InputError
 from admin_api.sop import find_plan
 from bot import query
@@ -29,7 +28,6 @@ from handlers.sop_plans import plan_zone
 from handlers.sop_preview import preview
 from handlers.sop_report import (
     TASK_COLUMNS,
-    csv_text,
     plan_report,
     report_csv,
     task_rows,
@@ -42,17 +40,6 @@ DEFAULT_PREVIEW_ITEMS = 500
 MAX_PREVIEW_ITEMS = 2000
 CSV_BATCH = 1000
 _STATUSES = tuple(status.value for status in TaskStatus)
-
-
-def _wants_csv(request: web.Request) -> bool:
-    if "format" in request.query:
-        return query.choice(request, "format", ("json", "csv")) == "csv"
-    return "text/csv" in request.headers.get("Accept", "")
-
-
-def _csv_headers(filename: str) -> dict[str, str]:
-    return {"Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 async def preview_route(request: web.Request) -> web.Response:
@@ -74,28 +61,14 @@ async def preview_route(request: web.Request) -> web.Response:
 
 
 async def report_route(request: web.Request) -> web.Response:
-    csv_wanted = _wants_csv(request)
+    csv_wanted = wants_csv(request)
     plan = await find_plan(request, live=False)
     rows, totals = await plan_report(plan.id, plan_zone(plan))
     if csv_wanted:
         return web.Response(body=report_csv(rows).encode(),
-                            headers=_csv_headers(f"sop-plan-{plan.id}-report.csv"))
+                            headers=csv_headers(f"sop-plan-{plan.id}-report.csv"))
     return web.json_response({"plan_id": plan.id, "name": plan.name,
                               "steps": [row.as_dict() for row in rows], "totals": totals})
-
-
-async def _stream_csv(request: web.Request, tasks: QuerySet[SopTask], tz: ZoneInfo,
-                      filename: str) -> web.StreamResponse:
-    response = web.StreamResponse(headers=_csv_headers(filename))
-    await response.prepare(request)
-    await response.write(csv_text(TASK_COLUMNS, (), header=True).encode())
-    last = 0
-    while batch := await tasks.filter(id__gt=last).order_by("id").limit(CSV_BATCH):
-        await response.write(csv_text(TASK_COLUMNS, await task_rows(batch, tz),
-                                      header=False).encode())
-        last = batch[-1].id
-    await response.write_eof()
-    return response
 
 
 async def tasks_route(request: web.Request) -> web.StreamResponse:
@@ -103,7 +76,7 @@ async def tasks_route(request: web.Request) -> web.StreamResponse:
     if status and status not in _STATUSES:
         raise InputError("status", f"one of {', '.join(_STATUSES)}")
     step_id = query.integer(request, "step_id", 0, 1)
-    csv_wanted = _wants_csv(request)
+    csv_wanted = wants_csv(request)
     page = None if csv_wanted else Page.of(request)
     plan = await find_plan(request, live=False)
     tasks = SopTask.filter(plan_id=plan.id)
@@ -113,7 +86,9 @@ async def tasks_route(request: web.Request) -> web.StreamResponse:
         tasks = tasks.filter(step_id=step_id)
     tz = plan_zone(plan)
     if page is None:
-        return await _stream_csv(request, tasks, tz, f"sop-plan-{plan.id}-tasks.csv")
+        return await stream_csv(request, tasks, TASK_COLUMNS,
+                                lambda batch: task_rows(batch, tz),
+                                f"sop-plan-{plan.id}-tasks.csv", batch=CSV_BATCH)
     found, total = await page.rows(tasks.order_by("id"))
     return page.answer(await task_rows(found, tz), total)
 

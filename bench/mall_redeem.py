@@ -54,6 +54,7 @@ from bench.processes import (
     bench_parser,
     check_store_arguments,
     cpu_model,
+    db_counts,
     free_port,
     print_report,
     run_bench,
@@ -183,32 +184,22 @@ class MallRedeemBench(SandboxBench):
 
     # ---- the invariants, from the database
     async def figures(self) -> dict[str, int]:
-        from tortoise import connections
-
-        from bot import db
-
-        await db.open_db(self.env()["SCRM__DATABASE__URL"])
-        try:
-            conn = connections.get("default")
-            queries = {
-                "orders": "SELECT count(*) AS n FROM mall_order",
-                "stock": "SELECT coalesce(sum(stock), 0) AS n FROM mall_item",
-                "stock_ledger": "SELECT coalesce(sum(delta), 0) AS n FROM stock_movement",
-                "order_moves": "SELECT count(*) AS n FROM stock_movement WHERE kind = 'order'",
-                "debits_wrong": "SELECT count(*) AS n FROM mall_order o WHERE (SELECT count(*)"
-                                " FROM points_entry e WHERE e.key = 'mall:' || o.id AND"
-                                " e.delta = -o.points AND e.member_id = o.member_id) <> 1",
-                "mall_entries": "SELECT count(*) AS n FROM points_entry WHERE key LIKE 'mall:%'",
-                "points_mismatch": "SELECT count(*) AS n FROM member m WHERE m.points <>"
-                                   " (SELECT coalesce(sum(e.delta), 0) FROM points_entry e"
-                                   " WHERE e.member_id = m.id)",
-                "negative": "SELECT count(*) AS n FROM member WHERE points < 0",
-                "points_total": "SELECT coalesce(sum(points), 0) AS n FROM member",
-            }
-            return {name: int((await conn.execute_query_dict(sql))[0]["n"])
-                    for name, sql in queries.items()}
-        finally:
-            await db.close_db()
+        queries = {
+            "orders": "SELECT count(*) AS n FROM mall_order",
+            "stock": "SELECT coalesce(sum(stock), 0) AS n FROM mall_item",
+            "stock_ledger": "SELECT coalesce(sum(delta), 0) AS n FROM stock_movement",
+            "order_moves": "SELECT count(*) AS n FROM stock_movement WHERE kind = 'order'",
+            "debits_wrong": "SELECT count(*) AS n FROM mall_order o WHERE (SELECT count(*)"
+                            " FROM points_entry e WHERE e.key = 'mall:' || o.id AND"
+                            " e.delta = -o.points AND e.member_id = o.member_id) <> 1",
+            "mall_entries": "SELECT count(*) AS n FROM points_entry WHERE key LIKE 'mall:%'",
+            "points_mismatch": "SELECT count(*) AS n FROM member m WHERE m.points <>"
+                               " (SELECT coalesce(sum(e.delta), 0) FROM points_entry e"
+                               " WHERE e.member_id = m.id)",
+            "negative": "SELECT count(*) AS n FROM member WHERE points < 0",
+            "points_total": "SELECT coalesce(sum(points), 0) AS n FROM member",
+        }
+        return await db_counts(self.env()["SCRM__DATABASE__URL"], queries)
 
     def check(self) -> None:
         f = asyncio.run(self.figures())

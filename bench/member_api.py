@@ -65,6 +65,7 @@ from bench.processes import (
     bench_parser,
     check_store_arguments,
     cpu_model,
+    db_counts,
     free_port,
     print_report,
     run_bench,
@@ -211,29 +212,19 @@ class MemberApiBench(SandboxBench):
 
     # ---- the ledger after the check-ins
     async def ledger_figures(self) -> dict[str, int]:
-        from tortoise import connections
-
-        from bot import db
-
-        await db.open_db(self.env()["SCRM__DATABASE__URL"])
-        try:
-            conn = connections.get("default")
-            queries = {
-                "members": "SELECT count(*) AS n FROM member",
-                "checkin_rows": "SELECT count(*) AS n FROM check_in",
-                "checkin_members": "SELECT count(DISTINCT member_id) AS n FROM check_in",
-                "checkin_entries": "SELECT count(*) AS n FROM points_entry"
-                                   " WHERE key LIKE 'checkin:%'",
-                "points_mismatch": "SELECT count(*) AS n FROM member m WHERE m.points <>"
-                                   " (SELECT coalesce(sum(e.delta), 0) FROM points_entry e"
-                                   " WHERE e.member_id = m.id)",
-                "negative": "SELECT count(*) AS n FROM member WHERE points < 0",
-                "with_points": "SELECT count(*) AS n FROM member WHERE points > 0",
-            }
-            return {name: int((await conn.execute_query_dict(sql))[0]["n"])
-                    for name, sql in queries.items()}
-        finally:
-            await db.close_db()
+        queries = {
+            "members": "SELECT count(*) AS n FROM member",
+            "checkin_rows": "SELECT count(*) AS n FROM check_in",
+            "checkin_members": "SELECT count(DISTINCT member_id) AS n FROM check_in",
+            "checkin_entries": "SELECT count(*) AS n FROM points_entry"
+                               " WHERE key LIKE 'checkin:%'",
+            "points_mismatch": "SELECT count(*) AS n FROM member m WHERE m.points <>"
+                               " (SELECT coalesce(sum(e.delta), 0) FROM points_entry e"
+                               " WHERE e.member_id = m.id)",
+            "negative": "SELECT count(*) AS n FROM member WHERE points < 0",
+            "with_points": "SELECT count(*) AS n FROM member WHERE points > 0",
+        }
+        return await db_counts(self.env()["SCRM__DATABASE__URL"], queries)
 
     def check_ledger(self) -> None:
         n = self.args.members

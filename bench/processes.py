@@ -233,6 +233,22 @@ def bench_env(log_dir: Path, database_url: str, redis_url: str, sandbox_port: in
     return env
 
 
+async def db_counts(database_url: str, queries: dict[str, str]) -> dict[str, int]:
+    """Each query's one number (its column `n`), read from the benchmark's database
+    (SQLite or PostgreSQL) once the run is over."""
+    from tortoise import connections
+
+    from bot import db
+
+    await db.open_db(database_url)
+    try:
+        conn = connections.get("default")
+        return {name: int((await conn.execute_query_dict(sql))[0]["n"])
+                for name, sql in queries.items()}
+    finally:
+        await db.close_db()
+
+
 def prepare_stores(stores: Stores | None, env: dict[str, str]) -> None:
     """A fresh, migrated database and an empty Redis db (embedded: nothing to do, the
     server migrates its new SQLite file itself)."""

@@ -230,9 +230,8 @@ async def move_member_points(from_id: int, to_id: int, *, now: datetime,
     `from_id` moves to `to_id`, and so do its balance and growth (summed; `from_id`
     keeps 0 of each), in one transaction, recorded once by a `merge` entry (key
     `merge:<from_id>`) on the survivor. A second call for the same `from_id` changes
-    nothing. Check-ins on days the survivor checked in too, and mall orders under an
-    Idempotency-Key the survivor used too, stay with `from_id`. With `settings`, the survivor's
-    level is recomputed."""
+    nothing. Check-ins on days the survivor checked in too stay with `from_id`. With
+    `settings`, the survivor's level is recomputed."""
     if from_id == to_id:
         raise ValueError("a member cannot be merged into itself")
     async with announcing_transaction() as conn:
@@ -255,10 +254,12 @@ async def move_member_points(from_id: int, to_id: int, *, now: datetime,
             await conn.execute_query(
                 f"UPDATE {table} SET member_id = {m[1]} WHERE member_id = {m[0]}",
                 [from_id, to_id])
+        # An Idempotency-Key both used becomes `merged:<order id>` (still unique).
         await conn.execute_query(
-            f"UPDATE mall_order SET member_id = {m[1]} WHERE member_id = {m[0]} AND "
-            f"idempotency_key NOT IN (SELECT idempotency_key FROM mall_order "
-            f"WHERE member_id = {m[1]})", [from_id, to_id])
+            f"UPDATE mall_order SET member_id = {m[1]}, idempotency_key = CASE WHEN "
+            f"idempotency_key IN (SELECT idempotency_key FROM mall_order WHERE member_id = "
+            f"{m[1]}) THEN 'merged:' || id ELSE idempotency_key END WHERE member_id = {m[0]}",
+            [from_id, to_id])
         m = marks(conn, 3)
         await conn.execute_query(
             f"UPDATE {_member_table()} SET points = 0, growth = 0 WHERE id = {m[0]}", [from_id])

@@ -23,6 +23,7 @@ MAX_IMAGES = 9
 MAX_IMAGE_URL_CHARS = 512
 MAX_POINTS_PRICE = 10_000_000
 MAX_STOCK = 10_000_000
+MAX_SORT_ORDER = 1_000_000_000
 MAX_BENEFIT_CODE_CHARS = 64
 MAX_BENEFIT_DAYS = 3650
 # Fields that PATCH may not change: the kind decides what orders hold, and stock
@@ -69,7 +70,7 @@ class ItemSpec:
     def columns(self) -> dict[str, Any]:
         """The item's columns but stock (set by the stock ledger)."""
         return {
-            "title": self.title, "kind": self.kind, "points_price": self.points_price,
+            "title": self.title.strip(), "kind": self.kind, "points_price": self.points_price,
             "images": self.images, "description": self.description,
             "per_member_limit": self.per_member_limit,
             "per_member_daily_limit": self.per_member_daily_limit, "levels": self.levels,
@@ -107,8 +108,10 @@ def check_spec(spec: ItemSpec, level_count: int) -> None:
         raise MallInputError("description", f"at most {MAX_DESCRIPTION_CHARS} characters")
     for name in ("per_member_limit", "per_member_daily_limit"):
         limit = getattr(spec, name)
-        if limit is not None and limit < 1:
-            raise MallInputError(name, "must be >= 1, or null for no limit")
+        if limit is not None and not 1 <= limit <= MAX_STOCK:
+            raise MallInputError(name, f"must be 1-{MAX_STOCK}, or null for no limit")
+    if abs(spec.sort_order) > MAX_SORT_ORDER:
+        raise MallInputError("sort_order", f"must be within ±{MAX_SORT_ORDER}")
     for index, level in enumerate(spec.levels):
         if not 1 <= level <= level_count:
             raise MallInputError(f"levels[{index}]", f"must be a level 1-{level_count}")
@@ -157,11 +160,14 @@ async def update_item(item_id: int, changes: dict[str, Any], *, level_count: int
                                     "use POST /mall/items/{id}/stock (audited)"))
         if name not in SPEC_FIELDS:
             raise MallInputError(name, "unknown field")
-    item = await get_item(item_id)
-    spec = replace(ItemSpec.of(item), **changes)
-    check_spec(replace(spec, stock=0), level_count)
-    columns = spec.columns()
-    await MallItem.filter(id=item_id).update(**columns, updated_at=utc(now))
+    async with announcing_transaction():
+        # Held until the commit: a PATCH at once waits, and then sees this one's fields.
+        item = await MallItem.filter(id=item_id, deleted_at=None).select_for_update().first()
+        if item is None:
+            raise UnknownItem(f"no mall item {item_id}")
+        spec = replace(ItemSpec.of(item), **changes)
+        check_spec(replace(spec, stock=0), level_count)
+        await MallItem.filter(id=item_id).update(**spec.columns(), updated_at=utc(now))
     return await get_item(item_id)
 
 

@@ -95,13 +95,13 @@ async def redeem(member: Member, ask: Redemption, settings: Settings,
         return done, False
     item = await get_item(ask.item_id)
     day = local_day(now)
-    if item.kind is ItemKind.PHYSICAL and ask.address is None:
-        raise RedeemRefused(ADDRESS_REQUIRED, "a physical item needs a shipping address")
     taken = ((await units_taken(member.id, [item.id], day)).get(item.id, Taken())
              if limited(item) else Taken())
     found = refusals(item, member, taken, ask.quantity, now)
     if found:
         raise found[0]
+    if item.kind is ItemKind.PHYSICAL and ask.address is None:
+        raise RedeemRefused(ADDRESS_REQUIRED, "a physical item needs a shipping address")
     try:
         order = await _redeem(member.id, item, ask, settings, now)
     except _Exists:

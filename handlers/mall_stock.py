@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 
 from handlers.ledger import marks, utc
 from handlers.mall_address import MallInputError
@@ -84,19 +85,33 @@ async def adjust_stock(item_id: int, delta: int, *, key: str, reason: str, opera
     if delta == 0:
         raise MallInputError("delta", "must not be 0")
     ledger_key = f"adjust:{key}"
-    done = await find_row(StockMovement, {"item_id": item_id, "key": ledger_key})
+    done = await _adjusted(item_id, ledger_key, delta)
     if done is not None:
-        if done.delta != delta:
-            raise KeyReused(f"key {key!r} was used for another adjustment of this item")
         return done, False
     item = await get_item(item_id)
     if item.kind is ItemKind.COUPON and delta > 0:
         raise MallInputError("delta", "a coupon item gets units by uploading codes")
-    async with announcing_transaction() as conn:
-        await move_stock(conn, item_id, delta, kind=StockKind.ADJUST, key=ledger_key,
-                         now=now, reason=reason, operator=operator)
+    try:
+        async with announcing_transaction() as conn:
+            await move_stock(conn, item_id, delta, kind=StockKind.ADJUST, key=ledger_key,
+                             now=now, reason=reason, operator=operator)
+    except IntegrityError:
+        # A concurrent request with the key committed first (ours rolled back).
+        done = await _adjusted(item_id, ledger_key, delta)
+        if done is None:
+            raise
+        return done, False
     log.info("mall.stock_adjusted item_id=%s delta=%d operator=%s", item_id, delta, operator)
     return await StockMovement.get(item_id=item_id, key=ledger_key), True
+
+
+async def _adjusted(item_id: int, ledger_key: str, delta: int) -> StockMovement | None:
+    """The adjustment made under the key before, if any; KeyReused if it moved another
+    delta."""
+    done = await find_row(StockMovement, {"item_id": item_id, "key": ledger_key})
+    if done is not None and done.delta != delta:
+        raise KeyReused(f"key {ledger_key[7:]!r} was used for another adjustment of this item")
+    return done
 
 
 def clean_codes(codes: Iterable[str]) -> list[str]:

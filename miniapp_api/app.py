@@ -12,12 +12,13 @@ from types import ModuleType
 
 from aiohttp import web
 
-from miniapp_api import login, phone, points, privacy, profile
+from miniapp_api import login, mall, mall_orders, phone, points, privacy, profile
 from miniapp_api.auth import auth_middleware
 from miniapp_api.body import MAX_BODY_BYTES
 from miniapp_api.errors import error_middleware
 
-ROUTE_MODULES: list[ModuleType] = [login, profile, phone, privacy, points]
+ROUTE_MODULES: list[ModuleType] = [login, profile, phone, privacy, points, mall,
+                                   mall_orders]
 
 
 def create_miniapp_app() -> web.Application:

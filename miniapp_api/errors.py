@@ -5,9 +5,15 @@
 | --- | --- | --- |
 | `InputError`, `DomainInputError` | 400 | `invalid_input` (+ `field`) |
 | WeChat 40029 (a login or phone code that is not valid) | 400 | `invalid_code` |
+| `RedeemRefused` address_required (a physical item) | 400 | `address_required` (+ `field`) |
 | no, expired, revoked or unknown session token | 401 | `unauthorized` |
 | WeChat 40226 (a user WeChat blocks from logging in) | 403 | `user_blocked` |
+| `UnknownItem` (none, or deleted), `UnknownOrder` (not theirs) | 404 | `not_found` |
 | `Conflict`, a unique constraint, a merge with a member gone meanwhile | 409 | `conflict` |
+| `UnknownMember` (the member merged or erased while points moved) | 409 | `conflict` |
+| another `RedeemRefused` (`off_shelf`, `level_too_low`, …) | 409 | its own code |
+| `KeyReused` (the member's key of another redemption) | 409 | `idempotency_key_reused` |
+| `WrongStatus` (an order too far along to cancel or confirm) | 409 | `wrong_status` (+ `status`) |
 | `BodyTooLarge` | 413 | `body_too_large` |
 | too many logins from one client, WeChat 45011 | 429 | `rate_limited` (+ Retry-After) |
 | another WeChat errcode | 502 | `wechat_error` (+ `errcode`, `errmsg`) |
@@ -24,7 +30,7 @@ import logging
 from aiohttp import web
 
 from bot import http_errors
-from bot.http_errors import ApiError, InputError
+from bot.http_errors import ApiError, Conflict, InputError, NotFound
 from bot.miniapp.errors import (
     Busy,
     InvalidCode,
@@ -34,6 +40,11 @@ from bot.miniapp.errors import (
     UserBlocked,
 )
 from handlers.input_error import DomainInputError
+from handlers.ledger import UnknownMember
+from handlers.mall_items import UnknownItem
+from handlers.mall_orders import UnknownOrder, WrongStatus
+from handlers.mall_redeem import KeyReused
+from handlers.mall_rules import ADDRESS_REQUIRED, RedeemRefused
 from handlers.member_merge import MergeRefused
 
 log = logging.getLogger("scrm.miniapp")
@@ -49,6 +60,29 @@ class TooManyRequests(ApiError):
     status = 429
     code = "rate_limited"
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+class OrderInWrongStatus(Conflict):
+    code = "wrong_status"
+
+    def __init__(self, exc: WrongStatus) -> None:
+        super().__init__(str(exc))
+        # Not a constructor keyword: `status` there is the HTTP status.
+        self.extra["status"] = exc.order.status.value
+
+
+def _mall(exc: Exception) -> ApiError | None:
+    if isinstance(exc, RedeemRefused):
+        if exc.code == ADDRESS_REQUIRED:
+            return ApiError(exc.message, code=exc.code, field="address")
+        return ApiError(exc.message, status=409, code=exc.code)
+    if isinstance(exc, KeyReused):
+        return ApiError(str(exc), status=409, code="idempotency_key_reused")
+    if isinstance(exc, (UnknownItem, UnknownOrder)):
+        return NotFound(str(exc))
+    if isinstance(exc, WrongStatus):
+        return OrderInWrongStatus(exc)
+    return None
 
 
 def _wechat_down(message: str) -> ApiError:
@@ -81,9 +115,9 @@ def _translate(request: web.Request, exc: Exception) -> ApiError | None:
         log.warning("miniapp.wechat_unavailable %s %s api=%s", request.method, request.path,
                     exc.api)
         return _wechat_down("WeChat could not be reached; retry shortly")
-    if isinstance(exc, MergeRefused):
-        return http_errors.Conflict("the member changed meanwhile; retry")
-    return None
+    if isinstance(exc, (MergeRefused, UnknownMember)):
+        return Conflict("the member changed meanwhile; retry")
+    return _mall(exc)
 
 
 error_middleware = http_errors.error_middleware("miniapp", _translate)

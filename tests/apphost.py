@@ -31,9 +31,9 @@ async def serve_app(
     settings: Settings, clock: Callable[[], float] = time.time
 ) -> AsyncIterator[str]:
     runner = web.AppRunner(create_app(settings, clock=clock))
-    await runner.setup()
-    await web.TCPSite(runner, settings.server.host, settings.server.port).start()
-    try:
+    try:  # a failed start (a port taken) still closes what started: an open database
+        await runner.setup()  # thread would keep the test process from exiting
+        await web.TCPSite(runner, settings.server.host, settings.server.port).start()
         yield settings.server.base_url
     finally:
         await runner.cleanup()

@@ -116,11 +116,12 @@ async def app_server(settings: Settings) -> AsyncIterator[str]:
     from bot.app import create_app
 
     runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    site = web.TCPSite(runner, settings.server.host, settings.server.port)
-    await site.start()
-    yield settings.server.base_url
-    await runner.cleanup()
+    try:  # a failed start still closes what started (see tests.apphost.serve_app)
+        await runner.setup()
+        await web.TCPSite(runner, settings.server.host, settings.server.port).start()
+        yield settings.server.base_url
+    finally:
+        await runner.cleanup()
 
 
 @pytest.fixture

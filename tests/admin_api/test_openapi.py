@@ -50,9 +50,16 @@ async def test_document_paths_are_the_routes(admin: AdminClient, settings: Setti
                          ("patch", "/sop/plans/{id}"), ("delete", "/sop/plans/{id}"),
                          ("get", "/sop/plans/{id}/preview"), ("get", "/sop/plans/{id}/report"),
                          ("get", "/members/{id}"), ("post", "/points/adjust"),
-                         ("post", "/orders/import")):
+                         ("post", "/orders/import"), ("post", "/mall/items"),
+                         ("get", "/mall/items"), ("get", "/mall/items/{id}"),
+                         ("patch", "/mall/items/{id}"), ("delete", "/mall/items/{id}"),
+                         ("post", "/mall/items/{id}/stock"), ("get", "/mall/items/{id}/stock"),
+                         ("post", "/mall/items/{id}/codes"), ("get", "/mall/orders"),
+                         ("get", "/mall/orders/{id}"), ("post", "/mall/orders/{id}/ship"),
+                         ("post", "/mall/orders/{id}/cancel"),
+                         ("post", "/mall/orders/{id}/complete")):
         assert (method, f"/admin/api{path}") in routes
-    assert len(routes) == 40
+    assert len(routes) == 53
 
 
 async def test_document_is_consistent(admin: AdminClient) -> None:

@@ -268,14 +268,19 @@ async def test_operator_stock_adjustments_are_audited_and_never_go_below_zero(
         again, new = await adjust_stock(item.id, 6, key="recount", reason="recount",
                                         operator="admin:a", now=T0)
         assert not new and again.id == first.id
+        racing = await asyncio.gather(*(adjust_stock(
+            item.id, -1, key="breakage", reason="broken in the store", operator="admin:b",
+            now=T0) for _ in range(10)))
+        assert [new for _, new in racing].count(True) == 1
+        assert {movement.id for movement, _ in racing} == {racing[0][0].id}
         with pytest.raises(StockKeyReused):
             await adjust_stock(item.id, 7, key="recount", reason="", operator="admin:a", now=T0)
         with pytest.raises(NotEnoughStock):
-            await adjust_stock(item.id, -11, key="loss", reason="", operator="admin:a", now=T0)
-        assert (await MallItem.get(id=item.id)).stock == 10
+            await adjust_stock(item.id, -10, key="loss", reason="", operator="admin:a", now=T0)
+        assert (await MallItem.get(id=item.id)).stock == 9
         moves = await StockMovement.filter(item_id=item.id).order_by("id")
         assert [(m.kind.value, m.delta, m.stock_after) for m in moves] == [
-            ("initial", 4, 4), ("adjust", 6, 10)]
+            ("initial", 4, 4), ("adjust", 6, 10), ("adjust", -1, 9)]
         await assert_mall_consistent()
 
 
@@ -284,10 +289,11 @@ async def test_merge_moves_orders_and_erasure_blanks_addresses(settings: Setting
         item = await new_item(settings, stock=10, points_price=10, per_member_limit=2)
         older = await rich_member(settings, 100)
         newer = await rich_member(settings, 100)
-        for member_id in (older, newer):
-            assert await attempt(settings, member_id, item.id, f"m{member_id}") == "ok"
+        for member_id in (older, newer):  # both clients happened to send the same key
+            assert await attempt(settings, member_id, item.id, "tap-1") == "ok"
         await merge_members(older, newer, reason="phone", settings=settings, now=T0)
-        assert await MallOrder.filter(member_id=older).count() == 2
+        moved = await MallOrder.filter(member_id=older).order_by("id")
+        assert [o.idempotency_key for o in moved] == ["tap-1", f"merged:{moved[1].id}"]
         assert await attempt(settings, older, item.id, "third") == "limit_reached"
         export = await export_member(await Member.get(id=older), settings)
         addresses = [row["address"] for row in export["records"]["mall_order"]]
