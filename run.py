@@ -12,6 +12,8 @@
     python run.py events replay ID   put a failed event back in the queue
     python run.py sop tick [--now T] one group SOP tick (due steps, pushes, results)
     python run.py orders import FILE import orders from other channels (CSV, progress bar)
+    python run.py codes generate --batch LOT --count N --out FILE.csv
+                                     安心码 for a batch: stored, CSV for the printer
 """
 
 from __future__ import annotations
@@ -135,6 +137,19 @@ def _orders_import(path: str) -> Callable[[Settings], Coroutine[Any, Any, None]]
     return run
 
 
+def _codes_generate(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, None]]:
+    async def run(settings: Settings) -> None:
+        from pathlib import Path
+
+        from bot.codes_cli import generate_codes_file
+
+        await generate_codes_file(settings, lot=args.batch, gtin=args.gtin, count=args.count,
+                                  out=Path(args.out),
+                                  qr_zip=Path(args.qr_zip) if args.qr_zip else None)
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description="Anxin SCRM")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -159,6 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     orders_sub = orders.add_subparsers(dest="orders_command", required=True)
     orders_import = orders_sub.add_parser("import", help="import a CSV of orders")
     orders_import.add_argument("file", help="CSV with a header row (see README)")
+    codes = sub.add_parser("codes", help="安心码 product codes")
+    codes_sub = codes.add_subparsers(dest="codes_command", required=True)
+    generate = codes_sub.add_parser("generate", help="make codes for a batch (CSV, QR images)")
+    generate.add_argument("--batch", required=True, help="the batch's lot number")
+    generate.add_argument("--gtin", help="the product, when several have this lot")
+    generate.add_argument("--count", required=True, type=int, help="how many codes")
+    generate.add_argument("--out", required=True, help="the CSV for the printer")
+    generate.add_argument("--qr-zip", help="also a ZIP of QR images (at most 10,000 codes)")
     args = parser.parse_args(argv)
 
     _configure_logging(args.verbose)
@@ -192,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         runner = _sop_tick(args.now)
     elif command == "orders":
         runner = _orders_import(args.file)
+    elif command == "codes":
+        runner = _codes_generate(args)
     else:
         runner = async_commands[command]
     try:

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from admin_api.channels import find_channel
 from admin_api.errors import NotFound
-from admin_api.qr_render import qr_path, qr_png
 from bot import query
+from handlers.qr_render import qr_path, qr_png
 from models.channels import Channel
 
 DEFAULT_BOX_SIZE = 10

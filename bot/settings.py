@@ -13,7 +13,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -178,6 +178,31 @@ class MallSettings:
 
 
 @dataclass(frozen=True)
+class TraceSettings:
+    # Where codes resolve: the scheme and domain (and optional path prefix) printed in
+    # every 安心码 URI; its path /01/… is served by this app's public scan page.
+    base_url: str
+    # Serial signing keys by version (one Crockford character), each ≥ 32 characters;
+    # new codes take `key_version`. Keep an old key while codes signed with it are out.
+    code_keys: Mapping[str, str] = field(repr=False)
+    key_version: str
+    # HMAC key of the scratch PINs (≥ 32 characters).
+    pin_key: str = field(repr=False)
+    pin_max_attempts: int = 5
+    # A code verified more often than this is answered with a warning.
+    warn_after_verifications: int = 3
+    # A code scanned in this many cities or more within the window is suspicious.
+    suspicious_cities: int = 3
+    suspicious_window_hours: int = 24
+    # Failed verifications one client may make per minute (then 429).
+    failed_scans_per_minute: int = 20
+    # The request header a CDN or gateway puts the client's city in (the web page).
+    city_header: str = "X-Client-City"
+    # Guides of a product's "add your guide" channel when its creation names none.
+    default_guides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
@@ -192,6 +217,7 @@ class Settings:
     members: MemberSettings
     points: PointsSettings
     mall: MallSettings
+    trace: TraceSettings
 
     @property
     def wecom_api_base(self) -> str:
@@ -221,6 +247,7 @@ _SECTIONS: dict[str, type] = {
     "members": MemberSettings,
     "points": PointsSettings,
     "mall": MallSettings,
+    "trace": TraceSettings,
 }
 
 # Settings that are lists of tables ([[members.levels]]): the type of each table.
@@ -321,6 +348,10 @@ def _coerce(key: str, type_name: Any, value: Any) -> Any:
             table = json.loads(value) if from_env else value
             if not isinstance(table, dict):
                 raise ValueError
+            if type_name == "Mapping[str, str]":
+                if not all(isinstance(v, str) for v in table.values()):
+                    raise ValueError
+                return {str(k): v for k, v in table.items()}
             return {str(k): int(v) for k, v in table.items()}
     except (ValueError, TypeError):
         pass
@@ -345,9 +376,27 @@ def _describe(type_name: str) -> str:
     }.get(type_name, "a list of strings" if type_name.startswith("tuple") else "a table")
 
 
+# Crockford Base32: the alphabet of 安心码 serials (handlers/trace_serials.py).
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
 _TOKEN = re.compile(r"[A-Za-z0-9]{1,32}")
 _RECEIVE_LIMIT = re.compile(r"days_in_month|[1-9][0-9]{0,3}/(month|week|day)")
+
+
+def _validate_trace(t: TraceSettings, check: Callable[[bool, str], None]) -> None:
+    parts = urlsplit(t.base_url)
+    check(parts.scheme in {"http", "https"} and bool(parts.netloc) and not parts.query,
+          "setting trace.base_url must be an http(s) URL, e.g. https://anxin.example.com")
+    check(bool(t.code_keys) and all(len(v) == 1 and v in CROCKFORD for v in t.code_keys),
+          "setting trace.code_keys: versions are single characters 0-9 or A-Z but I, L, O, U")
+    check(all(len(key) >= 32 for key in t.code_keys.values()),
+          "setting trace.code_keys: each key needs >= 32 characters")
+    check(t.key_version in t.code_keys, "setting trace.key_version must name a key of "
+                                        "trace.code_keys")
+    check(len(t.pin_key) >= 32, "setting trace.pin_key needs >= 32 characters")
+    for name in ("pin_max_attempts", "warn_after_verifications", "suspicious_cities",
+                 "suspicious_window_hours", "failed_scans_per_minute"):
+        check(getattr(t, name) >= 1, f"setting trace.{name} must be >= 1")
 
 
 def _is_aes_key(text: str) -> bool:
@@ -417,6 +466,7 @@ def _validate(s: Settings) -> None:
     check(s.points.expire_after_days >= 1, "setting points.expire_after_days must be >= 1")
     check(all(k.isdigit() and int(k) >= 2 for k in s.points.checkin_streak_bonus),
           "setting points.checkin_streak_bonus: keys are streak lengths (>= 2)")
+    _validate_trace(s.trace, check)
     check(s.mall.max_quantity >= 1, "setting mall.max_quantity must be >= 1")
     check(s.mall.auto_complete_days >= 1, "setting mall.auto_complete_days must be >= 1")
     check(s.sandbox.delivery_retries >= 0, "setting sandbox.delivery_retries must be >= 0")

@@ -21,7 +21,9 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+from bot.settings import CROCKFORD
+
+ALPHABET = CROCKFORD  # no I, L, O, U
 SERIAL_CHARS = 20
 RANDOM_CHARS = 9
 TAG_CHARS = 10

@@ -7,4 +7,5 @@ One module per aggregate. `MODEL_MODULES` is what tortoise loads; migrations liv
 MODEL_MODULES = [
     "models.events", "models.contacts", "models.tags", "models.channels", "models.groups",
     "models.sop", "models.members", "models.points", "models.mall",
+    "models.trace",
 ]

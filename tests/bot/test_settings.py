@@ -50,6 +50,13 @@ def test_env_overrides_are_coerced_to_the_keys_type() -> None:
         ({"SCRM__SANDBOX__ENABLED": "maybe"}, "sandbox.enabled"),
         ({"SCRM__ADMIN__TOKENS": "short"}, "admin.tokens"),
         ({"SCRM__WECOM__API_BASE": "qyapi"}, "wecom.api_base"),
+        ({"SCRM__TRACE__KEY_VERSION": "2"}, "trace.key_version"),
+        ({"SCRM__TRACE__CODE_KEYS": '{"1": "too-short"}'}, "trace.code_keys"),
+        ({"SCRM__TRACE__CODE_KEYS": '{"I": "' + "k" * 32 + '"}'}, "trace.code_keys"),
+        ({"SCRM__TRACE__CODE_KEYS": '{"1": 7}'}, "trace.code_keys"),
+        ({"SCRM__TRACE__BASE_URL": "anxin.example.com"}, "trace.base_url"),
+        ({"SCRM__TRACE__PIN_KEY": "short"}, "trace.pin_key"),
+        ({"SCRM__MALL__MAX_QUANTITY": "0"}, "mall.max_quantity"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_key(env: dict[str, str], named: str) -> None:
