@@ -45,20 +45,16 @@ import os
 import secrets
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bench import loadgen
-from bench.cpuload import CpuShare, CpuWatch, cpu_seconds, noisy_note
-from bench.loadgen import LoadResult, Request, fmt_ms, fmt_rate
+from bench.cpuload import noisy_note
+from bench.endpoint_bench import Endpoint, EndpointBench
+from bench.loadgen import Request, fmt_ms, fmt_rate
 from bench.miniapp_members import log_in_members
 from bench.processes import (
-    PYTHON,
-    Proc,
-    SandboxBench,
     add_pool_size_argument,
     add_store_arguments,
     bench_env,
@@ -66,12 +62,9 @@ from bench.processes import (
     check_store_arguments,
     cpu_model,
     db_counts,
-    free_port,
     print_report,
     run_bench,
     say,
-    start_profile,
-    wait_http,
 )
 
 ME = "/miniapp/api/me"
@@ -81,30 +74,11 @@ TARGET_P99_MS = 25.0
 WARMUP_SECONDS = 2.0
 
 
-@dataclass
-class Endpoint:
-    """Figures of one endpoint: closed loop (throughput) and, for GETs, a fixed rate."""
+class MemberApiBench(EndpointBench):
+    profile_key = "me"
 
-    label: str
-    work: str
-    server: str  # the process answering it
-    closed: LoadResult | None = None
-    fixed: LoadResult | None = None
-    cpu: list[CpuShare] = field(default_factory=list)
-    # The server's CPU time per answer in the closed loop: what decides its throughput
-    # once it has a core of its own, whatever else the machine runs meanwhile.
-    cpu_us: float | None = None
-
-
-class MemberApiBench(SandboxBench):
     def __init__(self, args: argparse.Namespace) -> None:
-        super().__init__(args, "scrm-member-api-")
-        self.serve_port = free_port()
-        self.ceiling_port = free_port()
-        self.serve = f"http://127.0.0.1:{self.serve_port}"
-        self.tokens: list[str] = []
-        self.login_seconds = 0.0
-        self.endpoints = {
+        super().__init__(args, "scrm-member-api-", {
             "ceiling": Endpoint("bare aiohttp JSON (ceiling)",
                                 "a fixed member profile as JSON, no auth, no I/O", "ceiling"),
             "me": Endpoint(f"`GET {ME}`",
@@ -114,24 +88,15 @@ class MemberApiBench(SandboxBench):
             "checkin": Endpoint(f"`POST {CHECKIN}`",
                                 "session lookup; first of the day: ledger award, else 409",
                                 "serve"),
-        }
-        self.checks: list[tuple[str, bool]] = []
-        self.profiles: list[Path] = []
+        })
+        self.tokens: list[str] = []
+        self.login_seconds = 0.0
 
     def env(self) -> dict[str, str]:
         return bench_env(self.log_dir, self.args.database_url, self.args.redis_url,
                          self.sandbox_port, self.args.pool_size,
                          SCRM__SERVER__PORT=str(self.serve_port),
                          SCRM__MEMBERS__LOGIN_PER_MINUTE=str(10 * self.args.members + 100))
-
-    # ---- setup
-    def start(self) -> None:
-        self.start_sandbox()
-        serve = self.procs.start("serve", [PYTHON, "run.py", "serve"], self.env())
-        wait_http(serve, f"{self.serve}/healthz", timeout=60)
-        ceiling = self.procs.start("ceiling", [PYTHON, "-m", "bench.baselines", "json",
-                                               str(self.ceiling_port)], self.env())
-        wait_http(ceiling, f"http://127.0.0.1:{self.ceiling_port}/ping", timeout=30)
 
     def check_answers(self) -> None:
         """The measured routes do their work: a member's own profile for a good token,
@@ -155,60 +120,6 @@ class MemberApiBench(SandboxBench):
         headers = [{"Authorization": f"Bearer {t}", **loadgen.JSON} for t in self.tokens]
         body = b"{}" if method == "POST" else b""
         return [Request(path, body, method, h) for h in headers]
-
-    def closed_loop(self, key: str, base: str, requests: list[Request],
-                    count_statuses: bool = False, warm_up: bool = True) -> None:
-        endpoint = self.endpoints[key]
-        request_file = str(self.log_dir / f"requests-{key}.txt")
-        loadgen.write_request_file(request_file, requests)
-        args = self.args
-        if warm_up:  # connections, pools and caches; not counted
-            loadgen.run_wrk(base, request_file, connections=args.connections,
-                            duration=WARMUP_SECONDS)
-        say(f"  closed loop, wrk -t2, {args.connections} connections, {args.duration:g} s ...")
-        profiling = self.start_profile(key)
-        server = {endpoint.server: self.proc(endpoint.server).popen.pid}
-        watch, before = CpuWatch(), cpu_seconds(server)
-        endpoint.closed = r = loadgen.run_wrk(base, request_file, connections=args.connections,
-                                              duration=args.duration,
-                                              count_statuses=count_statuses)
-        used = cpu_seconds(server)[endpoint.server] - before[endpoint.server]
-        endpoint.cpu.append(watch.stop())
-        endpoint.cpu_us = used / max(1, r.requests) * 1e6
-        if profiling is not None:
-            profiling.popen.wait(timeout=args.duration + 60)
-            self.procs.stop(profiling)
-        statuses = f", statuses {dict(sorted(r.statuses.items()))}" if r.statuses else ""
-        say(f"    {r.answered_rate:,.0f} answers/s (p50 {fmt_ms(r.p50_ms)} ms, p99 "
-            f"{fmt_ms(r.p99_ms)} ms, not 2xx or failed {r.errors}{statuses}); "
-            f"{endpoint.server} used {endpoint.cpu_us:,.0f} µs CPU per answer")
-        say(f"    {endpoint.cpu[-1].describe()}")
-
-    def fixed_rate(self, key: str, base: str, requests: list[Request]) -> None:
-        endpoint, rate = self.endpoints[key], self.args.rate
-        count = int(rate * (self.args.duration + 1))  # +1 s of warm-up, not counted
-        load = [requests[i % len(requests)] for i in range(count)]
-        say(f"  fixed rate {rate:,.0f}/s (open loop), {self.args.duration:g} s ...")
-        watch = CpuWatch()
-        endpoint.fixed = r = asyncio.run(loadgen.open_loop(base, load, rate=rate,
-                                                           warmup=int(rate)))
-        endpoint.cpu.append(watch.stop())
-        say(f"    p50 {fmt_ms(r.p50_ms)} ms, p99 {fmt_ms(r.p99_ms)} ms "
-            f"({r.ok:,}/{r.requests:,} answered 200)")
-        say(f"    {endpoint.cpu[-1].describe()}")
-
-    def proc(self, name: str) -> Proc:
-        return next(p for p in self.procs.running if p.name == name)
-
-    def start_profile(self, key: str) -> Proc | None:
-        if not self.args.profile or key != "me":
-            return None
-        out = self.log_dir / "profile-serve-me.txt"
-        proc = start_profile(self.procs, self.proc("serve"), max(1, int(self.args.duration)),
-                             out)
-        if proc is not None:
-            self.profiles.append(out)
-        return proc
 
     # ---- the ledger after the check-ins
     async def ledger_figures(self) -> dict[str, int]:
@@ -261,7 +172,7 @@ class MemberApiBench(SandboxBench):
             f"({len(self.tokens) / self.login_seconds:,.0f} logins/s, "
             f"{args.login_concurrency} at a time)")
         self.check_answers()
-        ceiling = f"http://127.0.0.1:{self.ceiling_port}"
+        ceiling = self.ceiling
         me = self.requests("GET", ME)
         say(self.endpoints["ceiling"].label)
         self.closed_loop("ceiling", ceiling, me)
@@ -306,20 +217,12 @@ class MemberApiBench(SandboxBench):
 
     def report(self) -> int:
         args = self.args
-        say("")
-        say("checks:")
-        for text, passed in self.checks:
-            say(f"  [{'ok' if passed else 'FAIL'}] {text}")
         targets = self.targets()
-        say("")
-        say("targets:")
-        for text, figure, passed in targets:
-            say(f"  {'PASS' if passed else 'MISS'}  {text}: {figure}")
+        self.say_outcome(targets)
         command = "python -m bench.member_api" + (" --quick" if args.quick else "")
         if self.real:
             command += f" --database-url …/{self.stores.db_name if self.stores else ''} " \
                        "--redis-url …"
-        top = self.endpoints["ceiling"].closed
         lines = [
             "",
             f"`{command}` on {os.cpu_count()} cores ({cpu_model()}), "
@@ -329,19 +232,8 @@ class MemberApiBench(SandboxBench):
             f"{args.rate:,.0f}/s; all on one machine, each request with the next member's "
             "token.",
             "",
-            f"| endpoint | work per request | answers/s | vs ceiling | server CPU µs per answer "
-            f"| p50 / p99 ms (closed loop) | p50 / p99 ms at {args.rate:,.0f}/s |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+            *self.endpoint_table(),
         ]
-        for endpoint in self.endpoints.values():
-            c, f = endpoint.closed, endpoint.fixed
-            if c is None:
-                continue
-            share = f"{c.answered_rate / top.answered_rate:.0%}" if top and top.rate else "—"
-            fixed = f"{fmt_ms(f.p50_ms)} / {fmt_ms(f.p99_ms)}" if f else "—"
-            lines.append(f"| {endpoint.label} | {endpoint.work} | {fmt_rate(c.answered_rate)} "
-                         f"| {share} | {fmt_rate(endpoint.cpu_us)} | {fmt_ms(c.p50_ms)} / "
-                         f"{fmt_ms(c.p99_ms)} | {fixed} |")
         checkin = self.endpoints["checkin"].closed
         if checkin is not None:
             lines += ["", f"Check-ins: {checkin.statuses.get(200, 0):,} awards (200) and "
