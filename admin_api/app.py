@@ -28,6 +28,9 @@ from admin_api import (
     sop_reports,
     tag_rules,
     tags,
+    trace_batches,
+    trace_events,
+    trace_products,
 )
 from admin_api.auth import auth_middleware
 from admin_api.errors import error_middleware
@@ -38,6 +41,7 @@ def create_admin_app() -> web.Application:
     # group_join_ways before groups: `/groups/join-ways` is not a `/groups/{chat_id}`.
     for module in (openapi, channels, channel_media, funnel, tags, tag_rules, events,
                    group_join_ways, groups, sop, sop_reports, members, points, orders,
-                   mall_items, mall_stock, mall_orders):
+                   mall_items, mall_stock, mall_orders, trace_products, trace_batches,
+                   trace_events):
         app.add_routes(module.routes)
     return app

@@ -30,7 +30,8 @@ def _kind(body: JsonObject, name: str) -> ChannelKind:
         raise InputError(name, f"unknown kind {value!r}; one of {kinds}") from None
 
 
-def _tags(body: JsonObject, name: str) -> list[TagRef]:
+def read_tags(body: JsonObject, name: str) -> list[TagRef]:
+    """A list of `{"group", "name"}` tag names (the 安心码 products' tags too)."""
     refs = []
     for item in body.children(name):
         item.only(TAG_FIELDS)
@@ -53,7 +54,7 @@ _READERS: dict[str, Callable[[JsonObject, str], Any]] = {
     "name": JsonObject.text,
     "kind": _kind,
     "guides": JsonObject.texts,
-    "tags": _tags,
+    "tags": read_tags,
     "skip_verify": JsonObject.flag,
     "daily_caps": JsonObject.counts,
     "backup_guide": JsonObject.text,

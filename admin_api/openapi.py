@@ -2,7 +2,8 @@
 
 Written by hand, one entry per route, so that a route added without documentation
 fails the test comparing this document's paths with the app's routes. The mall's
-paths are `openapi_mall.py`'s; operations are built with `openapi_ops.op`.
+paths are `openapi_mall.py`'s, the 安心码 catalogue's `openapi_trace.py`'s; operations
+are built with `openapi_ops.op`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from admin_api.openapi_ops import ID, INPUT, PAGE, WECOM, json_content, op, quer
 from admin_api.openapi_points import IMPORT_BODY, POINTS_SCHEMAS
 from admin_api.openapi_schemas import components, ref
 from admin_api.openapi_sop import SOP_SCHEMAS
+from admin_api.openapi_trace import TRACE_PATHS, TRACE_SCHEMAS
 from admin_api.sop_reports import (
     DEFAULT_PREVIEW_DAYS,
     DEFAULT_PREVIEW_ITEMS,
@@ -254,7 +256,8 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Anxin SCRM admin API", "version": "1", "description": DESCRIPTION},
         "security": [{"bearer": []}],
-        "paths": {PREFIX + path: item for path, item in {**PATHS, **MALL_PATHS}.items()},
+        "paths": {PREFIX + path: item for path, item in {**PATHS, **MALL_PATHS,
+                                                             **TRACE_PATHS}.items()},
         "components": _components(),
     }
 
@@ -262,7 +265,8 @@ def document() -> dict[str, Any]:
 def _components() -> dict[str, Any]:
     merged = components()
     merged["schemas"] = {**merged["schemas"], **GROUP_SCHEMAS, **SOP_SCHEMAS,
-                         **MEMBER_SCHEMAS, **POINTS_SCHEMAS, **MALL_SCHEMAS}
+                         **MEMBER_SCHEMAS, **POINTS_SCHEMAS, **MALL_SCHEMAS,
+                         **TRACE_SCHEMAS}
     return merged
 
 

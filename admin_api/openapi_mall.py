@@ -8,7 +8,15 @@ from typing import Any
 from admin_api.mall_input import MAX_INTEGER
 from admin_api.mall_orders import CODE_SEPARATOR, ORDER_COLUMNS
 from admin_api.mall_stock import MAX_UPLOAD_BYTES
-from admin_api.openapi_ops import ID, INPUT, PAGE, json_content, op, query_param
+from admin_api.openapi_ops import (
+    ID,
+    INPUT,
+    PAGE,
+    json_content,
+    op,
+    query_param,
+    with_response,
+)
 from admin_api.openapi_schemas import (
     BOOLEAN,
     DATE_TIME,
@@ -168,17 +176,9 @@ _ORDER_CSV = (f"CSV columns: {', '.join(ORDER_COLUMNS)}; coupon_codes joined by 
               f"{CODE_SEPARATOR!r}")
 
 
-def _with(operation: dict[str, Any], status: str, description: str,
-          schema: Schema) -> dict[str, Any]:
-    """The operation with one more answer (a second success, a specific 409)."""
-    operation["responses"][status] = {"description": description,
-                                      "content": json_content(schema)}
-    return operation
-
-
 def _wrong_status(operation: dict[str, Any]) -> dict[str, Any]:
-    return _with(operation, "409", "wrong_status: the order's status does not allow it; "
-                 "`status` is the one it is in", ref("WrongStatusError"))
+    return with_response(operation, "409", "wrong_status: the order's status does not "
+                         "allow it; `status` is the one it is in", ref("WrongStatusError"))
 
 
 MALL_PATHS: dict[str, dict[str, Any]] = {
@@ -211,13 +211,14 @@ MALL_PATHS: dict[str, dict[str, Any]] = {
                   "listStockMovements",
                   (200, "a page of movements", json_content(ref("StockMovementPage"))),
                   errors=("BadRequest", "NotFound"), parameters=(ID, *PAGE)),
-        "post": _with(
-            _with(op("An operator's audited stock correction, idempotent by key",
-                     "adjustStock", (201, "the movement made",
-                                     json_content(ref("StockMovement"))),
-                     errors=(*INPUT, "NotFound"), parameters=(ID,), body="StockAdjust"),
-                  "200", "the same key again: the movement made the first time",
-                  ref("StockMovement")),
+        "post": with_response(
+            with_response(op("An operator's audited stock correction, idempotent by key",
+                             "adjustStock", (201, "the movement made",
+                                             json_content(ref("StockMovement"))),
+                             errors=(*INPUT, "NotFound"), parameters=(ID,),
+                             body="StockAdjust"),
+                          "200", "the same key again: the movement made the first time",
+                          ref("StockMovement")),
             "409", "conflict: the key was used with another delta; out_of_stock: the "
                    "stock would go below 0 (nothing changed)", ref("Error")),
     },

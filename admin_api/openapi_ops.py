@@ -1,6 +1,7 @@
 """How the admin API's OpenAPI document describes an operation: `op` (summary, id, the
 success answer, the error responses it can give besides those every route can, its
-parameters and body), and the parameters many operations share. `openapi.py` and the
+parameters and body), `with_response` (one more answer: a second success, a specific
+error), and the parameters many operations share. `openapi.py` and the
 path modules (`openapi_mall.py`) build their paths with them."""
 
 from __future__ import annotations
@@ -45,4 +46,12 @@ def op(summary: str, operation_id: str, ok: tuple[int, str, dict[str, Any] | Non
         operation["parameters"] = list(parameters)
     if body is not None:
         operation["requestBody"] = {"required": True, "content": json_content(ref(body))}
+    return operation
+
+
+def with_response(operation: dict[str, Any], status: str, description: str,
+                  schema: Schema) -> dict[str, Any]:
+    """The operation with one more answer (a second success, a specific 409)."""
+    operation["responses"][status] = {"description": description,
+                                      "content": json_content(schema)}
     return operation

@@ -22,8 +22,8 @@ from typing import IO, Any
 
 from aiohttp import web
 
-from admin_api.errors import ApiError, InputError
-from admin_api.upload import receive
+from admin_api.errors import InputError
+from admin_api.upload import InvalidRows, receive
 from bot.keys import SETTINGS, WECOM
 from bot.request_clock import app_now
 from bot.settings import Settings
@@ -38,10 +38,6 @@ _IN_MEMORY_BYTES = 1024 * 1024
 _CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 
 
-class InvalidRows(ApiError):
-    code = "invalid_rows"
-
-
 async def import_order_file(request: web.Request) -> web.Response:
     settings = request.config_dict[SETTINGS]
     with tempfile.SpooledTemporaryFile(_IN_MEMORY_BYTES) as spool:
@@ -51,12 +47,7 @@ async def import_order_file(request: web.Request) -> web.Response:
         items = await asyncio.to_thread(_json_list, spool) if kind == "json" else None
         checked = await asyncio.to_thread(_check, spool, items, settings)
         if checked.invalid:
-            where = "line" if items is None else "index"
-            raise InvalidRows(
-                f"{checked.invalid} of {checked.valid + checked.invalid} rows are invalid; "
-                "nothing was imported", invalid=checked.invalid,
-                rows=[{where: e.position, "field": e.field, "message": e.reason}
-                      for e in checked.errors])
+            raise InvalidRows(checked, "line" if items is None else "index")
         with _rows(spool, items, settings) as rows:
             summary = await import_orders(good_rows(rows), settings, app_now(request),
                                           wecom=request.config_dict[WECOM])

@@ -1,21 +1,40 @@
-"""Files operators upload to the admin API (order imports, coupon code pools): the
-request's body as it is (`application/json`, `text/csv`, …) or the first file of a
-`multipart/form-data` form, copied in chunks into a sink under a size limit, so a
-large upload is refused (413) after reading just over the limit, never held whole
-before it is measured.
+"""Files operators upload to the admin API (order imports, coupon code pools, trace
+events): the request's body as it is (`application/json`, `text/csv`, …) or the first
+file of a `multipart/form-data` form, copied in chunks into a sink under a size limit,
+so a large upload is refused (413) after reading just over the limit, never held whole
+before it is measured; and `InvalidRows`, the refusal of a file whose rows are checked
+before any is used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from aiohttp import BodyPartReader, web
 
-from admin_api.errors import BodyTooLarge, InputError
+from admin_api.errors import ApiError, BodyTooLarge, InputError
+
+if TYPE_CHECKING:
+    from handlers.order_csv import Checked
 
 _CHUNK = 64 * 1024
+
+
+class InvalidRows(ApiError):
+    """A file refused whole for its bad rows (400 `invalid_rows`): how many rows are bad
+    (`invalid`) and the first of them (`rows`), each by its `where` (a CSV line, or an
+    index in a JSON list) with the field and the reason."""
+
+    code = "invalid_rows"
+
+    def __init__(self, checked: Checked, where: str = "line") -> None:
+        super().__init__(
+            f"{checked.invalid} of {checked.valid + checked.invalid} rows are invalid; "
+            "nothing was imported", invalid=checked.invalid,
+            rows=[{where: e.position, "field": e.field, "message": e.reason}
+                  for e in checked.errors])
 
 
 @dataclass(frozen=True)

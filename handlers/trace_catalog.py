@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from biip.gtin import Gtin, ParseError
 
-from handlers.channels import ChannelSpec, create_channel
+from handlers.channels import ChannelSpec, create_channel, delete_channel
 from handlers.input_error import DomainInputError
 from handlers.ledger import utc
 from handlers.tags import TagRef
@@ -37,6 +37,8 @@ MAX_LOT_CHARS = 20
 MAX_TEXT_CHARS = 128
 MAX_URL_CHARS = 512
 MAX_REGION_ENTRIES = 100
+MAX_IMAGES = 9
+MAX_DISPOSITION_CHARS = 32
 PRODUCT_STATE_PREFIX = "ax"
 # GS1 CSET 82 (General Specifications, figure 7.11-1): what lots and serials may hold.
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
@@ -103,7 +105,7 @@ class EventSpec:
 
 def valid_gtin(text: str, where: str = "gtin") -> str:
     """The GTIN-14 (all 14 digits, check digit right); TraceInputError otherwise."""
-    if not re.fullmatch(r"\d{14}", text):
+    if not re.fullmatch(r"[0-9]{14}", text):
         raise TraceInputError(where, "a GTIN-14: 14 digits (pad a GTIN-13 with a 0)")
     try:
         Gtin.parse(text)
@@ -133,6 +135,8 @@ async def create_product(spec: ProductSpec, *, wecom: WeComClient, settings: Set
     if not 1 <= len(spec.name.strip()) <= MAX_NAME_CHARS:
         raise TraceInputError("name", f"must be 1-{MAX_NAME_CHARS} characters")
     _bounded(spec.sku, "sku", MAX_NAME_CHARS)
+    if len(spec.images) > MAX_IMAGES:
+        raise TraceInputError("images", f"at most {MAX_IMAGES}")
     for index, url in enumerate(spec.images):
         if not url.startswith(("https://", "http://")) or len(url) > MAX_URL_CHARS:
             raise TraceInputError(f"images[{index}]", "must be an http(s) URL")
@@ -147,10 +151,16 @@ async def create_product(spec: ProductSpec, *, wecom: WeComClient, settings: Set
         guides=guides, tags=spec.tags, welcome_text=spec.welcome_text,
         state=f"{PRODUCT_STATE_PREFIX}{gtin}", create_missing_tags=spec.create_missing_tags),
         wecom)
-    return await Product.create(
-        gtin=gtin, name=spec.name.strip(), sku=spec.sku, images=spec.images,
-        tags=[{"group": t.group, "name": t.name} for t in spec.tags], channel_id=channel.id,
-        created_at=utc(now), updated_at=utc(now))
+    try:
+        return await Product.create(
+            gtin=gtin, name=spec.name.strip(), sku=spec.sku, images=spec.images,
+            tags=[{"group": t.group, "name": t.name} for t in spec.tags],
+            channel_id=channel.id, created_at=utc(now), updated_at=utc(now))
+    except Exception:
+        # Not stored (a concurrent creation of the GTIN): the channel goes too, or its
+        # state would stay taken and the next try could never make one.
+        await delete_channel(channel, wecom)
+        raise
 
 
 async def product_of(gtin: str) -> Product:
@@ -207,9 +217,10 @@ async def find_batch(lot: str, gtin: str | None = None) -> Batch:
 
 
 async def recall_batch(batch: Batch, *, now: datetime) -> Batch:
-    """Mark the batch recalled: every scan of its codes says so from now on."""
-    await Batch.filter(id=batch.id).update(status=BatchStatus.RECALLED, recalled_at=utc(now),
-                                           updated_at=utc(now))
+    """Mark the batch recalled: every scan of its codes says so from now on. Recalling
+    it again changes nothing (the first recall's time stays)."""
+    await Batch.filter(id=batch.id, status=BatchStatus.ACTIVE).update(
+        status=BatchStatus.RECALLED, recalled_at=utc(now), updated_at=utc(now))
     return await Batch.get(id=batch.id)
 
 
@@ -217,8 +228,8 @@ def check_event(spec: EventSpec, where: str = "") -> None:
     if spec.event_time.tzinfo is None:
         raise TraceInputError(f"{where}event_time", "needs its UTC offset")
     for name in ("disposition", "location", "party"):
-        _bounded(getattr(spec, name), f"{where}{name}", 32 if name == "disposition"
-                 else MAX_TEXT_CHARS)
+        _bounded(getattr(spec, name), f"{where}{name}", MAX_DISPOSITION_CHARS
+                 if name == "disposition" else MAX_TEXT_CHARS)
 
 
 def zone_offset(moment: datetime) -> str:

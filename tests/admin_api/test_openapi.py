@@ -57,9 +57,13 @@ async def test_document_paths_are_the_routes(admin: AdminClient, settings: Setti
                          ("post", "/mall/items/{id}/codes"), ("get", "/mall/orders"),
                          ("get", "/mall/orders/{id}"), ("post", "/mall/orders/{id}/ship"),
                          ("post", "/mall/orders/{id}/cancel"),
-                         ("post", "/mall/orders/{id}/complete")):
+                         ("post", "/mall/orders/{id}/complete"), ("get", "/trace/products"),
+                         ("post", "/trace/products"), ("get", "/trace/products/{gtin}"),
+                         ("get", "/trace/batches"), ("post", "/trace/batches"),
+                         ("get", "/trace/batches/{lot}"), ("post", "/trace/batches/{lot}/events"),
+                         ("post", "/trace/batches/{lot}/recall")):
         assert (method, f"/admin/api{path}") in routes
-    assert len(routes) == 53
+    assert len(routes) == 61
 
 
 async def test_document_is_consistent(admin: AdminClient) -> None:
