@@ -12,19 +12,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import loadgen
-from bench.cpuload import CpuShare, CpuWatch, cpu_seconds
+from bench.cpuload import CpuShare, CpuWatch, cpu_seconds, noisy_note
 from bench.loadgen import LoadResult, Request, fmt_ms, fmt_rate
 from bench.processes import (
     PYTHON,
     Proc,
     SandboxBench,
+    add_pool_size_argument,
     free_port,
+    print_report,
     say,
     start_profile,
     wait_http,
 )
 
 WARMUP_SECONDS = 2.0
+
+
+def add_load_arguments(p: argparse.ArgumentParser, rate: float, profiled: str) -> None:
+    """--duration, --connections, --rate (default `rate`), --pool-size and --profile
+    (py-spy records the server during the `profiled` closed loop)."""
+    p.add_argument("--duration", type=float, default=10.0,
+                   help="seconds of each measured phase (default 10)")
+    p.add_argument("--connections", type=int, default=64,
+                   help="closed-loop connections (default 64)")
+    p.add_argument("--rate", type=float, default=rate,
+                   help=f"fixed arrival rate of the latency phases (default {rate:,.0f}/s)")
+    add_pool_size_argument(p, "server")
+    p.add_argument("--profile", action="store_true",
+                   help=f"py-spy record the server during the {profiled} closed loop")
 
 
 @dataclass
@@ -150,3 +166,10 @@ class EndpointBench(SandboxBench):
         say("targets:")
         for text, figure, passed in targets:
             say(f"  {'PASS' if passed else 'MISS'}  {text}: {figure}")
+
+    def finish_report(self, lines: list[str], targets: list[tuple[str, str, bool]]) -> int:
+        """Print the report (`lines`, then the targets' table); 0 when all are met."""
+        lines = [*lines, "", "| target | figure | verdict |", "| --- | --- | --- |"]
+        lines += [f"| {t} | {fig} | {'PASS' if ok else 'MISS'} |" for t, fig, ok in targets]
+        lines += noisy_note(c for e in self.endpoints.values() for c in e.cpu)
+        return print_report(lines, self.log_dir, all(ok for _, _, ok in targets))

@@ -50,19 +50,16 @@ from typing import Any
 import aiohttp
 
 from bench import loadgen
-from bench.cpuload import noisy_note
-from bench.endpoint_bench import Endpoint, EndpointBench
+from bench.endpoint_bench import Endpoint, EndpointBench, add_load_arguments
 from bench.loadgen import Request, fmt_ms, fmt_rate
 from bench.miniapp_members import log_in_members
 from bench.processes import (
-    add_pool_size_argument,
     add_store_arguments,
     bench_env,
     bench_parser,
     check_store_arguments,
     cpu_model,
     db_counts,
-    print_report,
     run_bench,
     say,
 )
@@ -239,26 +236,15 @@ class MemberApiBench(EndpointBench):
             lines += ["", f"Check-ins: {checkin.statuses.get(200, 0):,} awards (200) and "
                           f"{checkin.statuses.get(409, 0):,} refusals (409, already checked in "
                           "today) in one closed-loop run."]
-        lines += ["", "| target | figure | verdict |", "| --- | --- | --- |"]
-        lines += [f"| {t} | {fig} | {'PASS' if ok else 'MISS'} |" for t, fig, ok in targets]
-        lines += noisy_note(c for e in self.endpoints.values() for c in e.cpu)
-        return print_report(lines, self.log_dir, all(ok for _, _, ok in targets))
+        return self.finish_report(lines, targets)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = bench_parser(__doc__)
     p.add_argument("--members", type=int, default=1000, help="members (default 1000)")
-    p.add_argument("--duration", type=float, default=10.0,
-                   help="seconds of each measured phase (default 10)")
-    p.add_argument("--connections", type=int, default=64,
-                   help="closed-loop connections (default 64)")
-    p.add_argument("--rate", type=float, default=1000.0,
-                   help="fixed arrival rate of the latency phases (default 1000/s)")
     p.add_argument("--login-concurrency", type=int, default=16,
                    help="logins at once while setting up (default 16)")
-    add_pool_size_argument(p, "server")
-    p.add_argument("--profile", action="store_true",
-                   help="py-spy record the server during the GET /me closed loop")
+    add_load_arguments(p, 1000.0, "GET /me")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: --members 200 --duration 3")
     add_store_arguments(p, "postgres://postgres@127.0.0.1:5432/bench_members and "

@@ -45,20 +45,17 @@ from typing import Any
 import aiohttp
 
 from bench import loadgen
-from bench.cpuload import noisy_note
-from bench.endpoint_bench import Endpoint, EndpointBench
+from bench.endpoint_bench import Endpoint, EndpointBench, add_load_arguments
 from bench.loadgen import Request, fmt_ms, fmt_rate
 from bench.processes import (
     PYTHON,
     ROOT,
-    add_pool_size_argument,
     add_store_arguments,
     bench_env,
     bench_parser,
     check_store_arguments,
     cpu_model,
     db_counts,
-    print_report,
     run_bench,
     say,
 )
@@ -259,10 +256,7 @@ class TraceScanBench(EndpointBench):
         ]
         if forged is not None:
             lines.append(f"Forged-code refusals: {fmt_rate(forged.answered_rate)}/s.")
-        lines += ["", "| target | figure | verdict |", "| --- | --- | --- |"]
-        lines += [f"| {t} | {fig} | {'PASS' if ok else 'MISS'} |" for t, fig, ok in targets]
-        lines += noisy_note(c for e in self.endpoints.values() for c in e.cpu)
-        return print_report(lines, self.log_dir, all(ok for _, _, ok in targets))
+        return self.finish_report(lines, targets)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -271,15 +265,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="codes generated (default 1,000,000)")
     p.add_argument("--codes", type=int, default=100_000,
                    help="codes the scans go through (default 100,000)")
-    p.add_argument("--duration", type=float, default=10.0,
-                   help="seconds of each measured phase (default 10)")
-    p.add_argument("--connections", type=int, default=64,
-                   help="closed-loop connections (default 64)")
-    p.add_argument("--rate", type=float, default=2000.0,
-                   help="fixed arrival rate of the latency phase (default 2,000/s)")
-    add_pool_size_argument(p, "server")
-    p.add_argument("--profile", action="store_true",
-                   help="py-spy record the server during the genuine closed loop")
+    add_load_arguments(p, 2000.0, "genuine-scan")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: --generate 20000 --codes 5000 --duration 3")
     add_store_arguments(p, "postgres://postgres@127.0.0.1:5432/bench_trace and "
