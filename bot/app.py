@@ -39,6 +39,7 @@ from bot.keys import (
 from bot.miniapp import MiniProgramClient
 from bot.queue import create_lanes, enqueuer, sweep_forever
 from bot.redis_conn import open_redis
+from bot.scan_page import scan_page_routes
 from bot.scheduler import start_schedules
 from bot.settings import Settings
 from bot.wecom import WeComClient
@@ -138,6 +139,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.cleanup_ctx.extend(
         [_database, _redis, _member_cache, _http, _wecom, _miniapp, *sandbox, _queue, _inbox])
     app.router.add_get("/healthz", healthz)
+    app.router.add_routes(scan_page_routes(settings))
     app.add_subapp("/wecom/", create_callback_app())
     app.add_subapp("/admin/api/", create_admin_app())
     app.add_subapp("/miniapp/api/", create_miniapp_app())

@@ -1,6 +1,6 @@
 """Every member route refuses a request without a live session — no token, a forged
 one, an expired one, a revoked one, another scheme — with a 401 in the JSON error shape,
-before doing anything; login alone is open."""
+before doing anything; login and the 安心码 scan alone are open."""
 
 from __future__ import annotations
 
@@ -13,19 +13,23 @@ from bot.settings import Settings
 from models.members import Member, MemberStatus
 from tests.miniapp_api.conftest import MemberClient, MiniApp
 
+PUBLIC_ROUTES = {("POST", "/login"), ("POST", "/trace/scan")}
+
 
 def member_routes(settings: Settings) -> list[tuple[str, str]]:
-    """(method, path) of every route under /miniapp/api/ but login, path parameters
-    filled with 1."""
+    """(method, path) of every route under /miniapp/api/ but the public ones (checked
+    to be exactly PUBLIC_ROUTES), path parameters filled with 1."""
     app = create_app(settings)
     [miniapp] = [r.get_info()["app"] for r in app.router.resources()
                  if isinstance(r, web.PrefixedSubAppResource)
                  and r.get_info()["prefix"] == "/miniapp/api"]
     prefix = len("/miniapp/api")
-    routes = {(route.method, re.sub(r"\{[^}]+\}", "1", route.resource.canonical[prefix:]))
+    routes = {(route.method, re.sub(r"\{[^}]+\}", "1", route.resource.canonical[prefix:])):
+              bool(getattr(route.handler, "public", False))
               for route in miniapp.router.routes()
               if route.resource is not None and route.method != "HEAD"}
-    return sorted(routes - {("POST", "/login")})
+    assert {route for route, public in routes.items() if public} == PUBLIC_ROUTES
+    return sorted(route for route, public in routes.items() if not public)
 
 
 async def refused(client: MemberClient, method: str, path: str, **kwargs: object) -> str:
