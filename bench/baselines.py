@@ -4,9 +4,12 @@
     python -m bench.baselines aiohttp-wechatpy PORT   (c) aiohttp, wechatpy decrypt + parse
     gunicorn -w 1 -b 127.0.0.1:PORT bench.flask_baseline:app
                                                       (b) Flask + wechatpy (bench/flask_baseline.py)
-    python -m bench.baselines json PORT               bench/member_api.py's ceiling: aiohttp
-                                                      answering GET /miniapp/api/me with a
-                                                      fixed member profile as JSON
+    python -m bench.baselines json PORT               the ceiling of bench/member_api.py and
+                                                      bench/trace_scan.py: aiohttp answering
+                                                      GET /miniapp/api/me with a fixed member
+                                                      profile, and POST /miniapp/api/trace/scan
+                                                      (its JSON body read) with a fixed scan
+                                                      answer, as JSON
 
 (b) and (c) run the same handler body, the one wechatpy's documentation gives for a
 WeCom callback: `WeChatCrypto(token, key, corp_id).decrypt_message(body, signature,
@@ -31,6 +34,23 @@ _WECOM = load_settings().wecom
 TOKEN, ENCODING_AES_KEY, CORP_ID = _WECOM.token, _WECOM.encoding_aes_key, _WECOM.corp_id
 CALLBACK = "/wecom/callback"
 ME = "/miniapp/api/me"
+SCAN = "/miniapp/api/trace/scan"
+# A genuine code's answer as the scan route gives it: the same fields and about its size.
+SCAN_ANSWER: dict[str, Any] = {
+    "verdict": "genuine", "reasons": [], "warning": None, "pin_required": False,
+    "points_awarded": 0,
+    "code": {"gtin": "06901234567892", "lot": "BENCH-2025", "serial": "1ABCDEFGHJ0123456789",
+             "uri": "http://127.0.0.1/01/06901234567892/10/BENCH-2025/21/1ABCDEFGHJ0123456789"},
+    "product": {"gtin": "06901234567892", "name": "安心牛奶 250ml", "sku": "", "images": []},
+    "batch": {"lot": "BENCH-2025", "production_date": "2025-03-01",
+              "expiry_date": "2099-03-01", "factory": "上海一厂", "region": [],
+              "status": "active", "qa_report": None},
+    "trace": [],
+    "history": {"scans": 1, "verifications": 1, "first_verified_at": "2026-11-23T06:00:00+00:00",
+                "first_verified_city": "上海市"},
+    "guide": {"qr_url": "https://work.weixin.qq.com/ca/cawcde0123456789",
+              "channel_state": "ax06901234567892"},
+}
 # The shape of a member's `GET /miniapp/api/me` answer (miniapp_api/serialize.py
 # member_json), with typical values.
 PROFILE: dict[str, Any] = {
@@ -71,12 +91,17 @@ def run_aiohttp(kind: str, port: int) -> None:
     async def profile(request: web.Request) -> web.Response:
         return web.json_response(PROFILE)
 
+    async def scan(request: web.Request) -> web.Response:
+        await request.json()
+        return web.json_response(SCAN_ANSWER)
+
     async def ping(request: web.Request) -> web.Response:
         return web.Response(text="pong")
 
     app = web.Application()
     if kind == "json":
         app.router.add_get(ME, profile)
+        app.router.add_post(SCAN, scan)
     else:
         handlers = {"bare": bare, "aiohttp-wechatpy": wechatpy_handler}
         app.router.add_post(CALLBACK, handlers[kind])

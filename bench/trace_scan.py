@@ -215,7 +215,6 @@ class TraceScanBench(EndpointBench):
         p99 = fixed.p99_ms if fixed and fixed.p99_ms is not None else float("inf")
         all_ok = fixed is not None and fixed.ok == fixed.requests
         checks_ok = bool(self.checks) and all(ok for _, ok in self.checks)
-        per_million = self.generate_seconds * 1_000_000 / max(1, self.args.generate)
         return [
             (f"genuine scans ≥ {TARGET_SCANS:,.0f}/s", f"{fmt_rate(rate)}/s",
              rate >= TARGET_SCANS),
@@ -227,9 +226,10 @@ class TraceScanBench(EndpointBench):
              + ("" if all_ok else ", not every request answered 200"),
              p99 <= TARGET_P99_MS and all_ok),
             (f"1,000,000 codes to the database and CSV ≤ {TARGET_GENERATE_SECONDS:g} s",
-             f"{self.args.generate:,} in {self.generate_seconds:.1f} s "
-             f"(≈ {per_million:.1f} s per million)",
-             per_million <= TARGET_GENERATE_SECONDS),
+             f"{self.args.generate:,} in {self.generate_seconds:.1f} s"
+             + ("" if self.args.generate >= 1_000_000 else " (a smoke run: not measured)"),
+             self.args.generate >= 1_000_000
+             and self.generate_seconds <= TARGET_GENERATE_SECONDS),
             ("answers and scan records right", "all checks pass" if checks_ok
              else "checks failed", checks_ok),
         ]

@@ -24,6 +24,8 @@ from handlers.channels import ChannelSpec, create_channel, delete_channel
 from handlers.input_error import DomainInputError
 from handlers.ledger import utc
 from handlers.tags import TagRef
+from handlers.trace_links import CSET82
+from handlers.trace_records import forget_batch
 from models.channels import ChannelKind
 from models.trace import Batch, BatchStatus, BizStep, Product, TraceEvent
 from models.upsert import insert_rows
@@ -40,8 +42,6 @@ MAX_REGION_ENTRIES = 100
 MAX_IMAGES = 9
 MAX_DISPOSITION_CHARS = 32
 PRODUCT_STATE_PREFIX = "ax"
-# GS1 CSET 82 (General Specifications, figure 7.11-1): what lots and serials may hold.
-_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _OFFSET = re.compile(r"[+-](0\d|1[0-4]):[0-5]\d")
 
 
@@ -115,7 +115,7 @@ def valid_gtin(text: str, where: str = "gtin") -> str:
 
 
 def valid_lot(text: str, where: str = "lot") -> str:
-    if not _CSET82.fullmatch(text):
+    if not CSET82.fullmatch(text):
         raise TraceInputError(where, f"1-{MAX_LOT_CHARS} characters of GS1 CSET 82 "
                                      "(letters, digits and !\"%&'()*+,-./:;<=>?_)")
     return text
@@ -221,6 +221,7 @@ async def recall_batch(batch: Batch, *, now: datetime) -> Batch:
     it again changes nothing (the first recall's time stays)."""
     await Batch.filter(id=batch.id, status=BatchStatus.ACTIVE).update(
         status=BatchStatus.RECALLED, recalled_at=utc(now), updated_at=utc(now))
+    forget_batch(batch.id)
     return await Batch.get(id=batch.id)
 
 
@@ -243,12 +244,14 @@ async def add_events(batch: Batch, events: Sequence[EventSpec], *, now: datetime
     event stored before is not stored again)."""
     for index, spec in enumerate(events):
         check_event(spec, f"events[{index}]." if len(events) > 1 else "")
-    return await insert_rows(TraceEvent, [
+    added = await insert_rows(TraceEvent, [
         {"batch_id": batch.id, "event_time": utc(spec.event_time),
          "time_zone_offset": zone_offset(spec.event_time), "biz_step": spec.biz_step,
          "disposition": spec.disposition, "location": spec.location, "party": spec.party,
          "details": spec.details, "key": spec.key(), "created_at": utc(now)}
         for spec in events], unless=("batch_id", "key"))
+    forget_batch(batch.id)  # once they are stored: the next scan reads them
+    return added
 
 
 async def timeline(batch_id: int) -> list[TraceEvent]:

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from functools import lru_cache
+from urllib.parse import quote, unquote, urlsplit
 
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_messages import ParseError
 
 MAX_URI_CHARS = 512
 _SCHEMES = ("http", "https", "HTTP", "HTTPS")
+# GS1 CSET 82 (General Specifications, figure 7.11-1): what lots and serials may hold.
+CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _PATH = re.compile(r"(?:/[^/]+)*/01/(\d{14})/10/([^/]+)/21/([^/]+)")
 
 
@@ -55,12 +58,26 @@ def read_code(text: str) -> CodeRef:
         raise BadLink("a 安心码 carries its lot and serial in the path, nothing after it")
     if not _PATH.fullmatch(parts.path):
         raise BadLink("expected /01/{GTIN-14}/10/{lot}/21/{serial}")
+    head, _, serial = parts.geturl().rpartition("/21/")
+    gtin, lot = _product_and_lot(head)
+    serial = unquote(serial)
+    if not CSET82.fullmatch(serial):
+        raise BadLink("not a valid GS1 Digital Link: AI (21) takes 1-20 characters of GS1 "
+                      "CSET 82")
+    return CodeRef(gtin, lot, serial)
+
+
+@lru_cache(maxsize=4096)
+def _product_and_lot(head: str) -> tuple[str, str]:
+    """biip's reading of the URI up to its serial: (GTIN, lot). Every unit of a batch
+    shares it, so it is parsed once per batch and process (biip's parse is the
+    costliest step of a scan); the serial, all that differs, is checked on its own."""
     try:
-        link = GS1DigitalLinkURI.parse(parts.geturl())
+        link = GS1DigitalLinkURI.parse(f"{head}/21/0")
     except ParseError as exc:
         raise BadLink(f"not a valid GS1 Digital Link: {exc}") from None
     values = {e.ai.ai: e for e in link.element_strings}
     gtin = values["01"]
     if gtin.gtin_error:
         raise BadLink(gtin.gtin_error)
-    return CodeRef(gtin.value, values["10"].value, values["21"].value)
+    return gtin.value, values["10"].value

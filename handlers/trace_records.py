@@ -4,11 +4,13 @@ than the queries themselves (as for handlers/member_sessions.authenticate). Each
 statement's text is built once per dialect; rows become models with the same
 `_init_from_db` tortoise uses.
 
-- `find_code`: the code with its batch, product and "add your guide" channel, in one
-  joined read by serial (the batch's GTIN equal, its lot equal but for case);
-- `batch_events`: the batch's trace events in time order;
+- `found_codes`: codes by their serials, in one read;
+- `batch_facts`: a batch with its product, "add your guide" channel and trace events in
+  time order (cached a few seconds);
 - `cities_since`: the distinct cities the code was scanned in since a moment;
 - `count_scan`, `insert_scan`: a scan's writes, in the caller's transaction;
+- `record_scans`: both for many scans of distinct codes in one statement on PostgreSQL,
+  for scans that earn no points (handlers/trace_groups.py groups them);
 - `count_pin_failure`: a wrong PIN, locking the code at the limit.
 """
 
@@ -24,9 +26,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from handlers.ledger import utc
+from handlers.local_cache import LocalCache
 from models.channels import Channel
 from models.trace import Batch, CodeScan, Product, TraceCode, TraceEvent
-from models.upsert import placeholders
+from models.upsert import id_list
 
 M = TypeVar("M", bound=Model)
 _SQL: dict[tuple[str, str], str] = {}
@@ -38,14 +41,6 @@ class Guide:
 
     qr_url: str
     channel_state: str
-
-
-@dataclass(frozen=True)
-class Found:
-    code: TraceCode
-    batch: Batch
-    product: Product | None
-    guide: Guide | None
 
 
 def _table(model: type[Model]) -> str:
@@ -65,7 +60,9 @@ def _sql(name: str, dialect: str, build: Callable[[list[str]], str], count: int)
     key = (name, dialect)
     sql = _SQL.get(key)
     if sql is None:
-        sql = _SQL[key] = build(placeholders(dialect, 0, count))
+        # Numbered on both (`$n`, `?n`): a statement may use a parameter twice.
+        sign = "$" if dialect == "postgres" else "?"
+        sql = _SQL[key] = build([f"{sign}{i + 1}" for i in range(count)])
     return sql
 
 
@@ -73,40 +70,64 @@ def _db_value(model: type[Model], name: str, value: Any) -> Any:
     return model._meta.fields_map[name].to_db_value(value, model)
 
 
-def _find_sql(m: list[str]) -> str:
-    return (f"SELECT {_columns(TraceCode, 'c', 'code')}, {_columns(Batch, 'b', 'batch')}, "
-            f"{_columns(Product, 'p', 'product')}, "
-            'g."qr_code" AS "guide.qr_code", g."state" AS "guide.state" '
-            f"FROM {_table(TraceCode)} c JOIN {_table(Batch)} b ON b.\"id\" = c.\"batch_id\" "
-            f"LEFT JOIN {_table(Product)} p ON p.\"id\" = b.\"product_id\" "
-            f"LEFT JOIN {_table(Channel)} g ON g.\"id\" = p.\"channel_id\" "
-            'AND g."deleted_at" IS NULL '
-            f'WHERE c."serial" = {m[0]} AND b."gtin" = {m[1]} AND UPPER(b."lot") = UPPER({m[2]})')
+# What every scan of a batch's codes reads and what changes seldom (the batch, its
+# product and guide channel, its timeline) is kept per process this long. A recall or
+# new events through this process are seen at once (`forget_batch`); other processes
+# see them within this time.
+BATCH_CACHE_SECONDS = 10.0
 
 
-async def find_code(serial: str, gtin: str, lot: str) -> Found | None:
-    """The code `serial` if its batch is (gtin, lot), with the batch's product and the
-    product's live channel; None when there is no such code."""
+@dataclass(frozen=True)
+class BatchFacts:
+    batch: Batch
+    product: Product | None
+    guide: Guide | None
+    events: list[TraceEvent]
+
+
+_facts: LocalCache[BatchFacts] = LocalCache(BATCH_CACHE_SECONDS)
+
+_BATCH_SQL = (
+    f"SELECT {_columns(Batch, 'b', 'batch')}, {_columns(Product, 'p', 'product')}, "
+    'g."qr_code" AS "guide.qr_code", g."state" AS "guide.state" '
+    f"FROM {_table(Batch)} b LEFT JOIN {_table(Product)} p ON p.\"id\" = b.\"product_id\" "
+    f"LEFT JOIN {_table(Channel)} g ON g.\"id\" = p.\"channel_id\" AND g.\"deleted_at\" IS NULL "
+    'WHERE b."id" = {}')
+
+
+async def batch_facts(batch_id: int) -> BatchFacts:
+    """The batch with its product, live guide channel and events in time order
+    (cached for BATCH_CACHE_SECONDS; read-only for the caller)."""
+    cached = _facts.get(batch_id)
+    if cached is not None:
+        return cached
     conn = connections.get("default")
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    row = (await conn.execute_query_dict(_BATCH_SQL.format(mark), [batch_id]))[0]
+    events = await conn.execute_query_dict(
+        f'SELECT * FROM {_table(TraceEvent)} WHERE "batch_id" = {mark} '
+        'ORDER BY "event_time", "id"', [batch_id])
+    return _facts.put(batch_id, BatchFacts(
+        _model(Batch, row, "batch"),
+        _model(Product, row, "product") if row["product.id"] is not None else None,
+        Guide(str(row["guide.qr_code"]), str(row["guide.state"]))
+        if row["guide.qr_code"] else None,
+        [TraceEvent._init_from_db(**event) for event in events]))
+
+
+def forget_batch(batch_id: int) -> None:
+    """The batch (its status, events) changed: the next scan reads it again."""
+    _facts.forget(batch_id)
+
+
+async def found_codes(serials: list[str]) -> dict[str, TraceCode]:
+    """The stored codes among `serials`, in one read."""
+    conn = connections.get("default")
+    where, params = id_list(conn.capabilities.dialect, 0, serials, column='"serial"',
+                            array_type="text")
     rows = await conn.execute_query_dict(
-        _sql("find", conn.capabilities.dialect, _find_sql, 3), [serial, gtin, lot])
-    if not rows:
-        return None
-    row = rows[0]
-    product = _model(Product, row, "product") if row["product.id"] is not None else None
-    guide = (Guide(str(row["guide.qr_code"]), str(row["guide.state"]))
-             if row["guide.qr_code"] else None)
-    return Found(_model(TraceCode, row, "code"), _model(Batch, row, "batch"), product, guide)
-
-
-async def batch_events(batch_id: int) -> list[TraceEvent]:
-    """The batch's events in time order (trace_catalog.timeline, without the ORM)."""
-    conn = connections.get("default")
-    rows = await conn.execute_query_dict(_sql(
-        "events", conn.capabilities.dialect,
-        lambda m: (f"SELECT * FROM {_table(TraceEvent)} WHERE \"batch_id\" = {m[0]} "
-                   'ORDER BY "event_time", "id"'), 1), [batch_id])
-    return [TraceEvent._init_from_db(**row) for row in rows]
+        f"SELECT * FROM {_table(TraceCode)} WHERE {where}", params)
+    return {str(row["serial"]): TraceCode._init_from_db(**row) for row in rows}
 
 
 async def cities_since(serial: str, since: datetime) -> list[str]:
@@ -119,49 +140,92 @@ async def cities_since(serial: str, since: datetime) -> list[str]:
     return [str(row["city"]) for row in rows]
 
 
-def _first_sql(m: list[str]) -> str:
-    return (f'UPDATE {_table(TraceCode)} SET "verified_at" = {m[0]}, "verified_city" = {m[1]}, '
-            f'"verified_member_id" = {m[2]}, "verifications" = "verifications" + 1, '
-            f'"scans" = "scans" + 1 WHERE "serial" = {m[3]} AND "verified_at" IS NULL '
-            "RETURNING *")
-
-
-def _count_sql(m: list[str]) -> str:
-    return (f'UPDATE {_table(TraceCode)} SET "verifications" = "verifications" + {m[0]}, '
-            f'"scans" = "scans" + 1 WHERE "serial" = {m[1]} RETURNING *')
-
-
-async def count_scan(conn: BaseDBAsyncClient, code: TraceCode, *, verify: bool, city: str,
-                     member_id: int | None, now: datetime) -> tuple[TraceCode, bool]:
-    """In the caller's transaction: `scans` + 1, with `verify` also `verifications` + 1;
-    the first verification is a conditional UPDATE (`verified_at IS NULL`) that also
-    sets when, where and by whom, so of concurrent first scans exactly one is first.
-    Returns the code as stored after it, and whether this scan was the first
-    verification."""
-    dialect = conn.capabilities.dialect
-    rows: list[dict[str, Any]] = []
-    if verify and code.verified_at is None:
-        rows = await conn.execute_query_dict(_sql("first", dialect, _first_sql, 4), [
-            _db_value(TraceCode, "verified_at", utc(now)), city or None, member_id,
-            code.serial])
-    first = bool(rows)
-    if not first:
-        rows = await conn.execute_query_dict(_sql("count", dialect, _count_sql, 2),
-                                             [1 if verify else 0, code.serial])
-    return TraceCode._init_from_db(**rows[0]), first
+def _update_sql(m: list[str]) -> str:
+    """One UPDATE for every scan: `scans` + 1 and, when verifying ({m[0]} = 1),
+    `verifications` + 1 with the first verification's when, where and who set only
+    while `verified_at` is NULL. The row lock orders concurrent scans of a code, so the
+    scan that leaves `verifications` at 1 is the first verification, exactly once."""
+    first = f'{m[0]} = 1 AND "verified_at" IS NULL'
+    return (f'UPDATE {_table(TraceCode)} SET "scans" = "scans" + 1, '
+            f'"verifications" = "verifications" + {m[0]}, '
+            f'"verified_at" = CASE WHEN {first} THEN {m[1]} ELSE "verified_at" END, '
+            f'"verified_city" = CASE WHEN {first} THEN {m[2]} ELSE "verified_city" END, '
+            f'"verified_member_id" = CASE WHEN {first} THEN {m[3]} '
+            f'ELSE "verified_member_id" END WHERE "serial" = {m[4]}')
 
 
 _SCAN_COLUMNS = ", ".join(f'"{c}"' for c in ("serial", "at", "city", "member_id", "verdict",
                                                "client"))
 
 
+def _insert_sql(m: list[str]) -> str:
+    return f"INSERT INTO {_table(CodeScan)} ({_SCAN_COLUMNS}) VALUES ({', '.join(m)})"
+
+
+def _scan_params(code: TraceCode, verify: bool, city: str, member_id: int | None,
+                 now: datetime) -> list[Any]:
+    return [1 if verify else 0, _db_value(TraceCode, "verified_at", utc(now)), city or None,
+            member_id, code.serial]
+
+
+def _counted(rows: list[dict[str, Any]], verify: bool) -> tuple[TraceCode, bool]:
+    stored = TraceCode._init_from_db(**rows[0])
+    return stored, verify and stored.verifications == 1
+
+
+async def count_scan(conn: BaseDBAsyncClient, code: TraceCode, *, verify: bool, city: str,
+                     member_id: int | None, now: datetime) -> tuple[TraceCode, bool]:
+    """In the caller's transaction: count the scan (see `_update_sql`). Returns the code
+    as stored after it, and whether this scan was the first verification."""
+    rows = await conn.execute_query_dict(
+        _sql("count", conn.capabilities.dialect, lambda m: _update_sql(m) + " RETURNING *", 5),
+        _scan_params(code, verify, city, member_id, now))
+    return _counted(rows, verify)
+
+
 async def insert_scan(conn: BaseDBAsyncClient, serial: str, *, now: datetime, city: str,
                       member_id: int | None, verdict: str, client: str) -> None:
-    await conn.execute_query(_sql(
-        "insert", conn.capabilities.dialect,
-        lambda m: f"INSERT INTO {_table(CodeScan)} ({_SCAN_COLUMNS}) VALUES ({', '.join(m)})",
-        6),
+    await conn.execute_query(
+        _sql("insert", conn.capabilities.dialect, _insert_sql, 6),
         [serial, _db_value(CodeScan, "at", utc(now)), city, member_id, verdict, client])
+
+
+def _record_many_sql() -> str:
+    """PostgreSQL: scans of distinct codes counted (as `_update_sql`) and stored in one
+    statement, atomic by itself; each row's verdict is the caller's, or genuine /
+    already_verified when verifying, by whether it left `verifications` at 1."""
+    first = 'v."verify" = 1 AND c."verified_at" IS NULL'
+    return (
+        'WITH v AS (SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], '
+        '$4::text[], $5::text[], $6::text[]) AS t("serial", "verify", "at", "city", '
+        '"verdict", "client")), '
+        f'u AS (UPDATE {_table(TraceCode)} c SET "scans" = c."scans" + 1, '
+        '"verifications" = c."verifications" + v."verify", '
+        f'"verified_at" = CASE WHEN {first} THEN v."at" ELSE c."verified_at" END, '
+        f'"verified_city" = CASE WHEN {first} THEN NULLIF(v."city", \'\') '
+        'ELSE c."verified_city" END, '
+        f'"verified_member_id" = CASE WHEN {first} THEN NULL ELSE c."verified_member_id" END '
+        'FROM v WHERE c."serial" = v."serial" RETURNING c.*, v."verify" AS "v.verify", '
+        'v."at" AS "v.at", v."city" AS "v.city", v."verdict" AS "v.verdict", '
+        'v."client" AS "v.client"), '
+        f'i AS (INSERT INTO {_table(CodeScan)} ({_SCAN_COLUMNS}) SELECT "serial", "v.at", '
+        '"v.city", NULL, CASE WHEN "v.verify" <> 1 THEN "v.verdict" WHEN "verifications" = 1 '
+        'THEN \'genuine\' ELSE \'already_verified\' END, "v.client" FROM u) '
+        f'SELECT {", ".join(chr(34) + c + chr(34) for c in sorted(TraceCode._meta.db_fields))} '
+        'FROM u')
+
+
+_RECORD_MANY = _record_many_sql()
+
+
+async def record_scans(rows: list[list[Any]]) -> dict[str, TraceCode]:
+    """PostgreSQL: record scans of distinct codes that earn no points, each row
+    [serial, verify (0/1), at, city, verdict, client], in one statement; the codes as
+    stored after it, by serial."""
+    conn = connections.get("default")
+    columns = list(zip(*rows, strict=True))
+    stored = await conn.execute_query_dict(_RECORD_MANY, [list(c) for c in columns])
+    return {str(row["serial"]): TraceCode._init_from_db(**row) for row in stored}
 
 
 async def count_pin_failure(serial: str, max_attempts: int, now: datetime) -> int:

@@ -42,18 +42,17 @@ from redis.asyncio import Redis
 
 from bot.settings import Settings, TraceSettings
 from handlers.ledger import UnknownMember
+from handlers.local_cache import LocalCache
 from handlers.member_cache import announcing_transaction
 from handlers.points_rules import award_scan
 from handlers.trace_codes import pin_of
+from handlers.trace_groups import Found, Record, find, record
 from handlers.trace_links import BadLink, read_code
 from handlers.trace_records import (
-    Found,
     Guide,
-    batch_events,
     cities_since,
     count_pin_failure,
     count_scan,
-    find_code,
     insert_scan,
 )
 from handlers.trace_serials import ForgedSerial, check_serial
@@ -130,9 +129,15 @@ def clean_city(city: str) -> str:
     return city.strip()[:MAX_CITY_CHARS].encode("utf-8", "ignore").decode("utf-8").strip()
 
 
+# Clients this process refused, by their minute's key.
+_limited: LocalCache[bool] = LocalCache(2 * WINDOW_SECONDS)
+
+
 class FailureLimit:
-    """A client's failed verifications in the current minute, in Redis (every process
-    shares the count)."""
+    """A client's failed verifications in the current minute, counted in Redis (every
+    process shares the count: each failure past the limit is refused wherever it
+    lands). A process that refused a client remembers it for the minute and refuses
+    its every scan before any work; a genuine scan asks Redis nothing."""
 
     def __init__(self, redis: Redis, client: str, now: datetime, limit: int) -> None:
         seconds = int(now.timestamp())
@@ -141,10 +146,9 @@ class FailureLimit:
         self.retry_after = WINDOW_SECONDS - seconds % WINDOW_SECONDS
         self.redis = redis
 
-    async def check(self) -> None:
-        """Refuse a client that used up its minute."""
-        count = await self.redis.get(self.key)
-        if count is not None and int(count) >= self.limit:
+    def check(self) -> None:
+        """Refuse a client this process saw use up its minute."""
+        if _limited.get(self.key):
             raise RateLimited(self.retry_after)
 
     async def count(self) -> None:
@@ -154,6 +158,8 @@ class FailureLimit:
             pipe.incr(self.key)
             pipe.expire(self.key, WINDOW_SECONDS * 2)
             count, _ = await pipe.execute()
+        if int(count) >= self.limit:
+            _limited.put(self.key, True)
         if int(count) > self.limit:
             raise RateLimited(self.retry_after)
 
@@ -165,17 +171,18 @@ async def scan(text: str, *, member_id: int | None, city: str, client: str, user
     trace = settings.trace
     who = client_key(trace, client)
     limit = FailureLimit(redis, who, now, trace.failed_scans_per_minute)
-    await limit.check()
+    limit.check()
     person, city = not is_crawler(user_agent), clean_city(city)
     found = await _find(text, trace)
     if isinstance(found, str):
         await limit.count()
         log.info("trace.scan_refused reason=%s client=%s crawler=%s", found, who, not person)
         return ScanResult(Verdict.NOT_GENUINE, (found,))
-    code, batch = found.code, found.batch
-    events = await batch_events(batch.id)
+    code, batch, events = found.code, found.facts.batch, found.facts.events
+    # Only a code scanned often enough before can reach the cities threshold now.
     recent = (await cities_since(code.serial, now - timedelta(
-        hours=trace.suspicious_window_hours)) if code.scans else [])
+        hours=trace.suspicious_window_hours))
+        if code.scans + (1 if city else 0) >= trace.suspicious_cities else [])
     judgement = judge(code, batch, events, city=city, recent_cities=recent, now=now,
                       trace=trace)
     verdict, verifies = judgement.verdict, judgement.verdict in VERIFYING
@@ -192,8 +199,8 @@ async def scan(text: str, *, member_id: int | None, city: str, client: str, user
     log.info("trace.scan serial=%s verdict=%s recorded=%s member=%s client=%s", code.serial,
              verdict.value, person, member_id, who)
     return ScanResult(verdict, judgement.reasons, warning_of(verdict, code.verifications, trace),
-                      pin_required, points, person, code, batch, found.product,
-                      tuple(events), found.guide)
+                      pin_required, points, person, code, batch, found.facts.product,
+                      tuple(events), found.facts.guide)
 
 
 async def _find(text: str, trace: TraceSettings) -> Found | str:
@@ -206,7 +213,7 @@ async def _find(text: str, trace: TraceSettings) -> Found | str:
         return NOT_A_CODE
     except ForgedSerial:
         return UNKNOWN_CODE
-    return await find_code(serial, ref.gtin, ref.lot) or UNKNOWN_CODE
+    return await find(serial, ref.gtin, ref.lot) or UNKNOWN_CODE
 
 
 def _right_pin(trace: TraceSettings, serial: str, pin: str) -> bool:
@@ -230,6 +237,13 @@ async def _record(code: TraceCode, verdict: Verdict, *, verify: bool, city: str,
     """Record a person's scan in one transaction (verifying the code when `verify`, and
     awarding the first verifier's points): the code as stored after it, the verdict
     (genuine only for the first verification) and the points awarded."""
+    if member_id is None:
+        done = await record(Record(code, verify, city, verdict.value, client, now))
+        if done is not None:
+            stored, first = done
+            if verify:
+                verdict = Verdict.GENUINE if first else Verdict.ALREADY_VERIFIED
+            return stored, verdict, 0
     points = 0
     async with announcing_transaction() as conn:
         stored, first = await count_scan(conn, code, verify=verify, city=city,

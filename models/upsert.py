@@ -24,12 +24,12 @@ def placeholders(dialect: str, start: int, count: int) -> list[str]:
     return ["?"] * count
 
 
-def id_list(dialect: str, start: int, ids: Sequence[int],
-            column: str = "id") -> tuple[str, list[Any]]:
+def id_list(dialect: str, start: int, ids: Sequence[Any], column: str = "id",
+            array_type: str = "bigint") -> tuple[str, list[Any]]:
     """`id = ANY($n)` with one array parameter on PostgreSQL (one statement text for any
     count), `id IN (?, …)` on SQLite; `start` parameters come before it."""
     if dialect == "postgres":
-        return f"{column} = ANY(${start + 1}::bigint[])", [list(ids)]
+        return f"{column} = ANY(${start + 1}::{array_type}[])", [list(ids)]
     return f"{column} IN ({', '.join('?' for _ in ids)})", list(ids)
 
 

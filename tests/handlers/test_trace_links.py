@@ -41,6 +41,8 @@ def test_scanner_variants_are_read(text: str) -> None:
     ("ftp://a.com/01/09520123456788/10/A/21/B", "http(s)"),
     ("https://a.com/01/09520123456788/10/ABCDEFGHIJKLMNOPQRSTU/21/B", "AI (10)"),
     ("https://a.com/01/09520123456788/10/A%20B/21/C", "AI (10)"),
+    ("https://a.com/01/09520123456788/10/A/21/C%20D", "AI (21)"),
+    ("https://a.com/01/09520123456788/10/A/21/" + "S" * 21, "AI (21)"),
     ("just some text", "http(s)"),
     ("", "1-512"),
 ])

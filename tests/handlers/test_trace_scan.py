@@ -17,9 +17,10 @@ import pytest
 
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
-from handlers.trace_catalog import EventSpec, add_events
+from handlers.trace_catalog import EventSpec, add_events, recall_batch
 from handlers.trace_codes import pin_of
 from handlers.trace_links import CodeRef, code_uri
+from handlers.trace_records import forget_batch
 from handlers.trace_scan import (
     RateLimited,
     ScanResult,
@@ -173,11 +174,15 @@ async def test_a_lowercase_lot_verifies_from_an_uppercased_url(rt: Runtime) -> N
 
 async def test_precedence_recalled_expired_suspicious_then_genuine(rt: Runtime) -> None:
     batch, url, serial = await one_code(rt, region=["北京"], expiry_date=date(2025, 3, 1))
-    await Batch.filter(id=batch.id).update(status=BatchStatus.RECALLED)
+    await recall_batch(batch, now=NOW)
     assert (await scan_as(rt, url)).verdict == Verdict.RECALLED
+    # Changes with no handler yet (un-recall, an expiry edit) forget the scan's
+    # per-process batch cache as a handler would.
     await Batch.filter(id=batch.id).update(status=BatchStatus.ACTIVE)
+    forget_batch(batch.id)
     assert (await scan_as(rt, url)).verdict == Verdict.EXPIRED
     await Batch.filter(id=batch.id).update(expiry_date=None)
+    forget_batch(batch.id)
     doubted = await scan_as(rt, url)
     assert (doubted.verdict, doubted.reasons) == (Verdict.SUSPICIOUS, (OUTSIDE_REGION,))
     code = await stored(serial)
@@ -305,6 +310,28 @@ async def test_twenty_concurrent_first_scans_verify_once(rt: Runtime) -> None:
     assert sum(r.points_awarded for r in results) == rt.settings.points.scan_first_verification
     assert await CodeScan.filter(serial=serial, verdict="genuine").count() == 1
     await assert_ledger_consistent()
+
+
+async def test_concurrent_anonymous_scans_of_many_codes_verify_each_once(rt: Runtime) -> None:
+    """Scans without a member are looked up and recorded in groups (PostgreSQL): a group
+    holding several scans of one code still makes exactly one of them its first
+    verification, and every scan is one row, counted on its code."""
+    batch = await new_batch()
+    serials = [row["serial"] for row in await make_codes(batch, 5, rt.settings)]
+    urls = [code_uri(rt.settings.trace.base_url, CodeRef(GTIN, "L2025A", s)) for s in serials]
+    asks = [urls[i % 5] for i in range(60)]
+    results = await asyncio.gather(*(
+        scan_as(rt, url, client=f"10.4.0.{i}", city=f"城市{i % 2}")
+        for i, url in enumerate(asks)))
+    for url, serial in zip(urls, serials, strict=True):
+        verdicts = Counter(r.verdict for r, ask in zip(results, asks, strict=True) if ask == url)
+        assert verdicts == {Verdict.GENUINE: 1, Verdict.ALREADY_VERIFIED: 11}, verdicts
+        code = await stored(serial)
+        assert (code.scans, code.verifications, code.verified_member_id) == (12, 12, None)
+        rows = Counter(s.verdict for s in await CodeScan.filter(serial=serial))
+        assert rows == {"genuine": 1, "already_verified": 11}
+    assert sorted(r.code.scans for r in results if r.code) == sorted(
+        n for _ in range(5) for n in range(1, 13))
 
 
 async def test_scratch_pin_verifies_and_wrong_pins_lock_the_code(rt: Runtime) -> None:
