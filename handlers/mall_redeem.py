@@ -8,12 +8,15 @@ the first transaction and then finds it. The key with a different request (anoth
 item, quantity or address) is refused.
 
 Concurrency: the ledger's debit holds the member's row until the commit, so a member's
-redemptions follow one another and the limits counted after it are exact; the stock
-is taken last with a conditional UPDATE (see handlers/mall_stock.py), which holds the
-item's row only for the last statements of the transaction: the hot row of a popular
-item is held as briefly as possible. Before the transaction, the same rules are
-checked against what was read (handlers/mall_rules.py): most refusals (sold out, not
-enough points, a double click) cost a read, not a rolled-back transaction.
+redemptions follow one another; the stock is taken last with a conditional UPDATE (see
+handlers/mall_stock.py), which holds the item's row only for the last statements of the
+transaction: the hot row of a popular item is held as briefly as possible. With both
+rows held, the transaction decides, and it is the authority: the shelf and its window,
+the levels and the limits (counted again) against the item's row as the UPDATE answered
+it and the member's level as their row now is, and the price against the one debited.
+Before the transaction, the same rules are checked against what was read
+(handlers/mall_rules.py): most refusals (sold out, not enough points, a double click)
+cost a read, not a rolled-back transaction.
 """
 
 from __future__ import annotations
@@ -34,11 +37,13 @@ from handlers.mall_rules import (
     ADDRESS_REQUIRED,
     INSUFFICIENT_POINTS,
     OUT_OF_STOCK,
+    PRICE_CHANGED,
     RedeemRefused,
     Taken,
-    limit_refusal,
     limited,
     refusals,
+    shelf_refusal,
+    terms_refusals,
     units_taken,
 )
 from handlers.mall_stock import NotEnoughStock, move_stock
@@ -102,15 +107,30 @@ async def redeem(member: Member, ask: Redemption, settings: Settings,
         raise found[0]
     if item.kind is ItemKind.PHYSICAL and ask.address is None:
         raise RedeemRefused(ADDRESS_REQUIRED, "a physical item needs a shipping address")
+    return await place_order(member.id, item, ask, settings, now)
+
+
+async def place_order(member_id: int, item: MallItem, ask: Redemption, settings: Settings,
+                      now: datetime) -> tuple[MallOrder, bool]:
+    """The redemption's transaction for `item` as the request read it, which sets what
+    the order costs (its price × quantity); whether it is sold is decided on the item
+    and the member as they are once the transaction holds their rows. (the order,
+    whether it is new); raises RedeemRefused, KeyReused or the ledger's UnknownMember,
+    and nothing changes then.
+
+    A price changed since the item was read refuses the order `price_changed`: the
+    offer it was decided on is withdrawn. The shopper confirmed the price the shelf showed
+    them, so neither the old price (no longer the item's) nor a new one they have not
+    seen is charged; the item's page shows the new price, and the next tap buys at it."""
     try:
-        order = await _redeem(member.id, item, ask, settings, now)
+        order = await _redeem(member_id, item, ask, settings, now)
     except _Exists:
-        done = await _replay(member.id, ask)
+        done = await _replay(member_id, ask)
         if done is None:  # pragma: no cover - a committed order is never deleted
             raise RuntimeError(f"the order of key {ask.key!r} vanished") from None
         return done, False
     log.info("mall.redeemed order_id=%s member_id=%s item_id=%s quantity=%d points=%d",
-             order.id, member.id, item.id, order.quantity, order.points)
+             order.id, member_id, item.id, order.quantity, order.points)
     return order, True
 
 
@@ -144,28 +164,51 @@ async def _redeem(member_id: int, item: MallItem, ask: Redemption, settings: Set
         except InsufficientPoints as exc:
             raise RedeemRefused(INSUFFICIENT_POINTS,
                                 f"costs {cost} points; you have {exc.balance}") from None
-        if limited(item):
-            await _check_limits(member_id, item, order)
-        try:
-            await move_stock(conn, item.id, -ask.quantity, kind=StockKind.ORDER,
-                             key=f"order:{order.id}", now=now, reason=f"order {order.id}")
-        except NotEnoughStock:
-            raise RedeemRefused(OUT_OF_STOCK, "sold out") from None
+        level = await _level(member_id)
+        held = await _take_stock(conn, item.id, order, now)
+        await _decide(member_id, level, held, item.points_price, order, now)
         if item.kind is ItemKind.COUPON:
             await _take_codes(conn, item.id, order.id, ask.quantity)
         elif item.kind is ItemKind.BENEFIT:
-            await _grant(member_id, item, order, now)
+            await _grant(member_id, held, order, now)
     return order
 
 
-async def _check_limits(member_id: int, item: MallItem, order: MallOrder) -> None:
-    """The limits again, once the debit holds the member's row: their orders committed
-    meanwhile count now (this order counts too, so it is taken off)."""
-    taken = (await units_taken(member_id, [item.id], order.day)).get(item.id, Taken())
-    over = limit_refusal(item, Taken(taken.total - order.quantity,
-                                     taken.today - order.quantity), order.quantity)
-    if over is not None:
-        raise over
+async def _level(member_id: int) -> int:
+    """The member's level, read once the debit holds their row: final until the commit
+    (a level change waits for it)."""
+    return (await Member.get(id=member_id).only("id", "level")).level
+
+
+async def _take_stock(conn: BaseDBAsyncClient, item_id: int, order: MallOrder,
+                      now: datetime) -> MallItem:
+    """Take the order's units: the item after, its row held until the commit. Refused
+    `off_shelf` rather than `out_of_stock` when the item is not on the shelf now (it
+    may have been deleted or switched off since it was read)."""
+    try:
+        return await move_stock(conn, item_id, -order.quantity, kind=StockKind.ORDER,
+                                key=f"order:{order.id}", now=now, reason=f"order {order.id}")
+    except NotEnoughStock:
+        off = shelf_refusal(await MallItem.get(id=item_id), now)
+        raise off or RedeemRefused(OUT_OF_STOCK, "sold out") from None
+
+
+async def _decide(member_id: int, level: int, held: MallItem, price: int, order: MallOrder,
+                  now: datetime) -> None:
+    """Refuse the order unless the item as held (see _take_stock) takes it: on the shelf
+    now, for the member's `level`, within its limits (counted with the member's row
+    held, so their orders committed meanwhile count; this order is taken off), at the
+    `price` debited (see place_order)."""
+    taken = Taken()
+    if limited(held):
+        counted = (await units_taken(member_id, [held.id], order.day)).get(held.id, Taken())
+        taken = Taken(counted.total - order.quantity, counted.today - order.quantity)
+    found = terms_refusals(held, level, taken, order.quantity, now)
+    if held.points_price != price:
+        found.append(RedeemRefused(PRICE_CHANGED, f"the price changed to {held.points_price} "
+                                              "points: look again"))
+    if found:
+        raise found[0]
 
 
 async def _take_codes(conn: BaseDBAsyncClient, item_id: int, order_id: int,
@@ -186,8 +229,8 @@ async def _take_codes(conn: BaseDBAsyncClient, item_id: int, order_id: int,
 
 
 async def _grant(member_id: int, item: MallItem, order: MallOrder, now: datetime) -> None:
-    """Record the item's benefit on the member: `days` × quantity from now (no end
-    without `days`)."""
+    """Record the item's benefit (as the transaction holds it) on the member: `days` ×
+    quantity from now (no end without `days`)."""
     days = item.benefit.get("days")
     until = utc(now) + timedelta(days=int(days) * order.quantity) if days else None
     await MemberBenefit.create(member_id=member_id, order_id=order.id,

@@ -3,9 +3,10 @@ error code the API answers (`off_shelf`, `level_too_low`, `limit_reached`,
 `out_of_stock`, `insufficient_points`; `address_required` is the redemption's own).
 
 The same checks serve the item list (every reason that applies, so the mini-program
-can say why a button is grey) and the redemption (the first one refuses it; in the
-redemption's transaction the limits are counted again with the member's row held, so
-two orders at once cannot both take the last unit a limit allows).
+can say why a button is grey) and the redemption: before its transaction the first one
+refuses it cheaply; inside it, `terms_refusals` decides again on the item's row as the
+stock update holds it and on the member's row as the debit holds it, with the limits
+counted again, so what an operator or a concurrent order changed meanwhile counts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ LIMIT_REACHED = "limit_reached"
 OUT_OF_STOCK = "out_of_stock"
 INSUFFICIENT_POINTS = "insufficient_points"
 ADDRESS_REQUIRED = "address_required"
+# Added to the issue's six: the price changed between reading the item and the sale.
+PRICE_CHANGED = "price_changed"
 
 
 class RedeemRefused(Exception):
@@ -80,20 +83,33 @@ def limit_refusal(item: MallItem, taken: Taken, quantity: int) -> RedeemRefused 
     return None
 
 
+def shelf_refusal(item: MallItem, now: datetime) -> RedeemRefused | None:
+    if on_shelf(item, now):
+        return None
+    return RedeemRefused(OFF_SHELF, "the item is not on the shelf")
+
+
+def level_refusal(item: MallItem, level: int) -> RedeemRefused | None:
+    if not item.levels or level in item.levels:
+        return None
+    allowed = ", ".join(f"V{allowed}" for allowed in sorted(item.levels))
+    return RedeemRefused(LEVEL_TOO_LOW, f"for members of {allowed}; you are V{level}")
+
+
+def terms_refusals(item: MallItem, level: int, taken: Taken, quantity: int,
+                   now: datetime) -> list[RedeemRefused]:
+    """The reasons the item's own terms (shelf and window, levels, limits) refuse a
+    member of `level` who holds `taken` units another `quantity` now."""
+    found = (shelf_refusal(item, now), level_refusal(item, level),
+             limit_refusal(item, taken, quantity))
+    return [refusal for refusal in found if refusal is not None]
+
+
 def refusals(item: MallItem, member: Member, taken: Taken, quantity: int,
              now: datetime) -> list[RedeemRefused]:
     """Every reason the member cannot redeem `quantity` of the item now, in the order
     a redemption checks them (empty: they can)."""
-    found: list[RedeemRefused] = []
-    if not on_shelf(item, now):
-        found.append(RedeemRefused(OFF_SHELF, "the item is not on the shelf"))
-    if item.levels and member.level not in item.levels:
-        allowed = ", ".join(f"V{level}" for level in sorted(item.levels))
-        found.append(RedeemRefused(LEVEL_TOO_LOW, f"for members of {allowed}; "
-                                                  f"you are V{member.level}"))
-    limit = limit_refusal(item, taken, quantity)
-    if limit is not None:
-        found.append(limit)
+    found = terms_refusals(item, member.level, taken, quantity, now)
     if item.stock < quantity:
         found.append(RedeemRefused(OUT_OF_STOCK, f"{item.stock} left"))
     cost = item.points_price * quantity

@@ -6,7 +6,10 @@ change, so `MallItem.stock` is always the sum of the item's movements.
 `order:<id>`), cancellations (`cancel:<id>`), operators' adjustments (`adjust:<key>`)
 and coupon code uploads (`codes:<upload>`). A decrement is a conditional UPDATE
 (`stock + delta >= 0`): of any number of redemptions racing for the last units, the
-database lets exactly as many through as there are units, and none below 0.
+database lets exactly as many through as there are units, and none below 0. The UPDATE
+answers the item's whole row, which it holds until the commit: a redemption decides
+on those terms (shelf, price, levels, limits), and no operator's change can come
+between that decision and the sale.
 """
 
 from __future__ import annotations
@@ -58,22 +61,23 @@ class CodeUpload:
 
 
 async def move_stock(conn: BaseDBAsyncClient, item_id: int, delta: int, *, kind: StockKind,
-                     key: str, now: datetime, reason: str = "", operator: str = "") -> int:
-    """Change the item's stock by `delta` and record the movement; the stock after.
-    Call inside a transaction. NotEnoughStock when it would go below 0 or the item was
-    deleted (for a decrement; an increment restores stock even to a deleted item)."""
+                     key: str, now: datetime, reason: str = "", operator: str = "") -> MallItem:
+    """Change the item's stock by `delta` and record the movement; the item after, its
+    row held until the commit. Call inside a transaction. NotEnoughStock when it would
+    go below 0 or the item was deleted (for a decrement; an increment restores stock
+    even to a deleted item)."""
     m = marks(conn, 2)
     live = " AND deleted_at IS NULL" if delta < 0 else ""
     rows = await conn.execute_query_dict(
         f"UPDATE {_ITEMS} SET stock = stock + {m[0]} "
-        f"WHERE id = {m[1]} AND stock + {m[0]} >= 0{live} RETURNING stock", [delta, item_id])
+        f"WHERE id = {m[1]} AND stock + {m[0]} >= 0{live} RETURNING *", [delta, item_id])
     if not rows:
         raise NotEnoughStock(item_id, -delta)
-    after = int(rows[0]["stock"])
+    item = MallItem._init_from_db(**rows[0])
     await StockMovement.create(item_id=item_id, delta=delta, kind=kind, key=key,
                                reason=reason[:MAX_REASON_CHARS], operator=operator[:64],
-                               stock_after=after, at=utc(now))
-    return after
+                               stock_after=item.stock, at=utc(now))
+    return item
 
 
 async def adjust_stock(item_id: int, delta: int, *, key: str, reason: str, operator: str,
@@ -144,9 +148,9 @@ async def add_codes(item_id: int, codes: list[str], *, operator: str,
         added = await insert_rows(CouponCode, [
             {"item_id": item_id, "code": code, "order_id": None, "uploaded_at": utc(now)}
             for code in codes], unless=("item_id", "code"))
-        stock = (await move_stock(conn, item_id, added, kind=StockKind.CODES,
-                                  key=f"codes:{uuid.uuid4().hex}", now=now,
-                                  reason=f"{added} codes uploaded", operator=operator)
+        stock = ((await move_stock(conn, item_id, added, kind=StockKind.CODES,
+                                   key=f"codes:{uuid.uuid4().hex}", now=now,
+                                   reason=f"{added} codes uploaded", operator=operator)).stock
                  if added else None)
     if stock is None:
         stock = (await get_item(item_id)).stock

@@ -1,6 +1,7 @@
 """The mall catalogue routes over HTTP: items created, listed, read, changed and deleted,
 every refusal naming its field; stock adjustments audited and idempotent by key, never
-below zero; coupon code uploads as JSON, text, CSV and multipart files."""
+below zero; coupon code uploads as JSON, text, CSV and multipart files. After every
+test the mall's invariants are checked (`mall_invariants`, tests/handlers/mall_world.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.settings import Settings
 from models.mall import CouponCode, MallItem, StockMovement
 from tests.admin_api.conftest import OTHER_TOKEN, TOKEN, AdminClient, admin_client
 from tests.admin_api.test_points import fingerprint
-from tests.handlers.mall_world import assert_mall_consistent
+from tests.handlers.mall_world import mall_invariants  # noqa: F401  (autouse fixture)
 from tests.handlers.points_world import T0
 from tests.sandbox_fixtures import SandboxConsole
 
@@ -106,7 +107,6 @@ async def test_items_are_created_listed_read_changed_and_deleted(mall: AdminClie
     trail = (await mall.get(f"/mall/items/{cup['id']}/stock")).json()  # the audit stays
     assert [m["kind"] for m in trail["items"]] == ["initial"]
     assert (await mall.get("/mall/items/987654/stock")).status == 404
-    await assert_mall_consistent()
 
 
 async def test_bad_items_are_refused_naming_the_field(mall: AdminClient) -> None:
@@ -145,7 +145,6 @@ async def test_bad_items_are_refused_naming_the_field(mall: AdminClient) -> None
                           ({"limit": "0"}, "limit")):
         reply = await mall.get("/mall/items", params=params)
         assert (reply.status, reply.error["field"]) == (400, field)
-    await assert_mall_consistent()
 
 
 async def test_stock_adjustments_are_audited_idempotent_and_never_below_zero(
@@ -189,7 +188,6 @@ async def test_stock_adjustments_are_audited_idempotent_and_never_below_zero(
     page = (await mall.get(path, params={"limit": "1", "offset": "2"})).json()
     assert [m["kind"] for m in page["items"]] == ["initial"]
     assert await StockMovement.filter(item_id=item["id"]).count() == 3
-    await assert_mall_consistent()
 
 
 async def test_codes_upload_as_json_text_csv_and_multipart_files(mall: AdminClient) -> None:
@@ -222,7 +220,6 @@ async def test_codes_upload_as_json_text_csv_and_multipart_files(mall: AdminClie
     assert [m.delta for m in uploads] == [2, 2, 2, 2, 1]
     assert {m.operator for m in uploads} == {fingerprint(TOKEN)}
     assert (await mall.get(f"/mall/items/{item_id}")).json()["stock"] == 9
-    await assert_mall_consistent()
 
 
 async def test_bad_code_uploads_change_nothing(mall: AdminClient) -> None:
@@ -248,4 +245,3 @@ async def test_bad_code_uploads_change_nothing(mall: AdminClient) -> None:
     assert (await post_codes(mall, 987654, b"A1", "text/plain"))[0] == 404
     assert await CouponCode.all().count() == 0
     assert (await mall.get(f"/mall/items/{item_id}")).json()["stock"] == 0
-    await assert_mall_consistent()

@@ -1,7 +1,8 @@
 """The mall order routes over HTTP: the list with its filters, one order with its address
 opened, the CSV export of every matching order; shipping, cancelling (points and stock
 back, once) and completing, refused with the order's status when too late; a
-cancellation racing a shipment or a completion."""
+cancellation racing a shipment or a completion. After every test the mall's invariants
+are checked (`mall_invariants`, tests/handlers/mall_world.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,12 @@ from models.members import Member
 from models.points import PointsEntry
 from tests.admin_api.conftest import TOKEN, AdminClient, Reply, admin_client
 from tests.admin_api.test_points import fingerprint
-from tests.handlers.mall_world import ADDRESS, assert_mall_consistent, new_item, rich_member
+from tests.handlers.mall_world import (  # noqa: F401  (mall_invariants: autouse fixture)
+    ADDRESS,
+    mall_invariants,
+    new_item,
+    rich_member,
+)
 from tests.handlers.points_world import T0, balance
 from tests.sandbox_fixtures import SandboxConsole
 
@@ -127,7 +133,6 @@ async def test_orders_are_listed_filtered_and_read(mall: AdminClient, settings: 
         assert (reply.status, reply.error["field"]) == (400, field), params
     missing = await mall.get("/mall/orders/987654")
     assert (missing.status, missing.error["code"]) == (404, "not_found")
-    await assert_mall_consistent()
 
 
 async def test_every_matching_order_exports_as_csv(mall: AdminClient, settings: Settings,
@@ -173,7 +178,6 @@ async def test_every_matching_order_exports_as_csv(mall: AdminClient, settings: 
     assert csv_rows(nothing.body) == []
     refused = await mall.get("/mall/orders", params={"format": "csv", "status": "lost"})
     assert (refused.status, refused.error["field"]) == (400, "status")
-    await assert_mall_consistent()
 
 
 async def test_orders_ship_cancel_and_complete(mall: AdminClient, settings: Settings) -> None:
@@ -236,7 +240,6 @@ async def test_orders_ship_cancel_and_complete(mall: AdminClient, settings: Sett
                        ("cancel", {"reason": "r"}), ("complete", None)):
         reply = await mall.post(f"/mall/orders/987654/{path}", sent)
         assert (reply.status, reply.error["code"]) == (404, "not_found"), path
-    await assert_mall_consistent()
 
 
 async def test_cancellation_racing_shipment_refunds_once(mall: AdminClient,
@@ -269,7 +272,6 @@ async def test_cancellation_racing_shipment_refunds_once(mall: AdminClient,
     refunds = await PointsEntry.filter(key__startswith="mall-refund:").count()
     restocks = await StockMovement.filter(item_id=cup.id, kind="cancel").count()
     assert refunds == restocks == 15
-    await assert_mall_consistent()
 
 
 async def test_cancellation_racing_completion_lets_exactly_one_win(
@@ -299,4 +301,3 @@ async def test_cancellation_racing_completion_lets_exactly_one_win(
     assert completed + winners["cancelled"] == 15
     assert await balance(member_id) == 1000 - 10 * completed
     assert (await MallItem.get(id=cup.id)).stock == 30 - completed
-    await assert_mall_consistent()

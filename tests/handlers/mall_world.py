@@ -1,13 +1,18 @@
 """Helpers for the mall tests: items made through the catalogue handler, members with
-points, and the invariants every mall test ends by asserting."""
+points, and the mall's invariants, which `mall_invariants` checks after every test of
+the modules that import it."""
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import pytest
+
+from bot.runtime import open_runtime
 from bot.settings import Settings
 from handlers.ledger import award
 from handlers.mall_items import ItemSpec, create_item
@@ -18,6 +23,7 @@ from models.mall import (
     MallOrder,
     MemberBenefit,
     OrderState,
+    StockKind,
     StockMovement,
 )
 from models.points import PointsEntry
@@ -47,33 +53,40 @@ async def rich_member(settings: Settings, points: int, **fields: Any) -> int:
 
 
 async def assert_mall_consistent() -> None:
-    """Stock never below 0 and always the sum of its movements; every order's points
-    debited once through the ledger (and refunded once if it was cancelled), its
-    units taken once from stock (and given back once if cancelled); a coupon order
-    holds one code per unit, a benefit order its benefit; the ledger adds up."""
+    """Stock never below 0 and always the sum of its movements. The points ledger holds
+    exactly one debit per order, `mall:<order>` of its points from its member, and one
+    refund per cancelled order, `mall-refund:<order>` of the same points (ledger keys
+    are unique, so a key present is a movement made once), and no other `mall` entry:
+    none for an order that does not exist, no refund of an order not cancelled. The
+    stock ledger likewise: `order:<order>` takes the order's units, `cancel:<order>`
+    gives a cancelled order's back, and nothing else. A coupon order holds one code
+    per unit, a benefit order its benefit; the points ledger adds up."""
     for item in await MallItem.all():
         moves = await StockMovement.filter(item_id=item.id)
         assert item.stock >= 0, item.id
         assert item.stock == sum(m.delta for m in moves), item.id
-    entries = {e.key: e for e in await PointsEntry.filter(key__startswith="mall")}
-    moves_by_key = {(m.item_id, m.key): m for m in await StockMovement.all()}
+    orders = await MallOrder.all()
+    cancelled = [o for o in orders if o.status is OrderState.CANCELLED]
+    entries = {e.key: (e.member_id, e.delta)
+               for e in await PointsEntry.filter(key__startswith="mall")}
+    assert entries == (
+        {f"mall:{o.id}": (o.member_id, -o.points) for o in orders}
+        | {f"mall-refund:{o.id}": (o.member_id, o.points) for o in cancelled})
+    order_moves = {(m.item_id, m.key): m.delta for m in await StockMovement.filter(
+        kind__in=[StockKind.ORDER, StockKind.CANCEL])}
+    assert order_moves == ({(o.item_id, f"order:{o.id}"): -o.quantity for o in orders}
+                           | {(o.item_id, f"cancel:{o.id}"): o.quantity for o in cancelled})
     codes = Counter(c.order_id for c in await CouponCode.exclude(order_id=None))
-    benefits = {b.order_id for b in await MemberBenefit.all()}
-    for order in await MallOrder.all():
-        spent = entries[f"mall:{order.id}"]
-        assert (spent.delta, spent.member_id) == (-order.points, order.member_id), order.id
-        assert moves_by_key[(order.item_id, f"order:{order.id}")].delta == -order.quantity
-        cancelled = order.status is OrderState.CANCELLED
-        refund = entries.get(f"mall-refund:{order.id}")
-        assert (refund is not None) == cancelled, order.id
-        if refund is not None:
-            assert refund.delta == order.points, order.id
-            assert moves_by_key[(order.item_id, f"cancel:{order.id}")].delta == order.quantity
-        else:
-            assert (order.item_id, f"cancel:{order.id}") not in moves_by_key, order.id
-        assert codes.get(order.id, 0) == (order.quantity if order.kind is ItemKind.COUPON
-                                          else 0), order.id
-        assert (order.id in benefits) == (order.kind is ItemKind.BENEFIT), order.id
-    mall_keys = [k for k in entries if k.startswith(("mall:", "mall-refund:"))]
-    assert len(mall_keys) == len(set(mall_keys))
+    assert codes == {o.id: o.quantity for o in orders if o.kind is ItemKind.COUPON}
+    benefits = [b.order_id for b in await MemberBenefit.all()]
+    assert sorted(benefits) == sorted(o.id for o in orders if o.kind is ItemKind.BENEFIT)
     await assert_ledger_consistent()
+
+
+@pytest.fixture(autouse=True)
+async def mall_invariants(settings: Settings) -> AsyncIterator[None]:
+    """Autouse in the modules that import it: after the test, once everything it
+    opened is closed, the invariants hold on what it left in the database."""
+    yield
+    async with open_runtime(settings):
+        await assert_mall_consistent()

@@ -2,8 +2,8 @@
 cannot be redeemed, redemption with its Idempotency-Key (retries, double submits, keys
 reused), per-member limits and the last units under concurrency, coupon codes and
 benefits, cancelling (refunded once) and confirming receipt, and orders that stay
-their member's. Every test that changes orders ends by checking the mall's invariants
-(tests/handlers/mall_world.py)."""
+their member's. After every test the mall's invariants are checked (`mall_invariants`,
+tests/handlers/mall_world.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ from handlers.mall_orders import ship_order
 from handlers.mall_stock import add_codes, clean_codes
 from models.mall import ItemKind, MallItem, MallOrder, MemberBenefit
 from tests.api_client import Reply
-from tests.handlers.mall_world import ADDRESS, assert_mall_consistent, new_item
+from tests.handlers.mall_world import (  # noqa: F401  (mall_invariants: autouse fixture)
+    ADDRESS,
+    mall_invariants,
+    new_item,
+)
 from tests.handlers.points_world import balance
 from tests.miniapp_api.conftest import MemberClient, MiniApp, miniapp_client
 from tests.sandbox_fixtures import SandboxConsole
@@ -115,7 +119,6 @@ async def test_the_shelf_shows_what_is_on_sale_and_why_not(
     assert [i["id"] for i in coupons["items"]] == [coupon.id]
     bad = await client.get("/mall/items?kind=food")
     assert (bad.status, bad.error["field"]) == (400, "kind")
-    await assert_mall_consistent()
 
 
 async def test_an_item_off_the_shelf_is_shown_with_why(
@@ -156,7 +159,6 @@ async def test_a_redemption_answers_the_order(miniapp: MiniApp, settings: Settin
     listed = (await client.get("/mall/orders")).json()
     assert (listed["total"], listed["items"]) == (1, [order])
     assert (await client.get(f"/mall/orders/{order['id']}")).json() == {"order": order}
-    await assert_mall_consistent()
 
 
 async def test_each_refusal_changes_nothing(miniapp: MiniApp, settings: Settings) -> None:
@@ -190,7 +192,6 @@ async def test_each_refusal_changes_nothing(miniapp: MiniApp, settings: Settings
     unknown = await redeem(client, 999999, address=ADDRESS)
     assert (unknown.status, unknown.error["code"]) == (404, "not_found")
     assert await MallOrder.all().count() == 0
-    await assert_mall_consistent()
 
 
 async def test_the_idempotency_key_is_required_and_checked(
@@ -207,7 +208,6 @@ async def test_the_idempotency_key_is_required_and_checked(
     assert await state(member_id, item.id) == (500, 10, 0)
     longest = await client.post("/mall/redeem", body, headers={"Idempotency-Key": "k" * 128})
     assert longest.status == 201, longest.body
-    await assert_mall_consistent()
 
 
 async def test_a_retry_with_the_same_key_answers_the_same_order(
@@ -227,7 +227,6 @@ async def test_a_retry_with_the_same_key_answers_the_same_order(
                    await redeem(client, item.id, "order-1", quantity=2, address=ADDRESS)):
         assert (reused.status, reused.error["code"]) == (409, "idempotency_key_reused")
     assert await state(member_id, other.id) == (400, 10, 1)
-    await assert_mall_consistent()
 
 
 async def test_twenty_double_submits_make_one_order(
@@ -242,7 +241,6 @@ async def test_twenty_double_submits_make_one_order(
         None: 1, "true": 19}
     assert len({r.json()["order"]["id"] for r in replies}) == 1
     assert await state(member_id, item.id) == (900, 9, 1)
-    await assert_mall_consistent()
 
 
 async def test_twenty_orders_at_once_stop_at_the_per_member_limit(
@@ -255,7 +253,6 @@ async def test_twenty_orders_at_once_stop_at_the_per_member_limit(
     assert Counter(r.status for r in replies) == {201: 2, 409: 18}
     assert {r.error["code"] for r in replies if r.status == 409} == {"limit_reached"}
     assert await state(member_id, item.id) == (9800, 8, 2)
-    await assert_mall_consistent()
 
 
 async def test_thirty_members_racing_for_the_last_five_units(
@@ -274,7 +271,6 @@ async def test_thirty_members_racing_for_the_last_five_units(
         assert await MallOrder.filter(item_id=item.id).count() == 5
         balances = Counter([await balance(member_id) for _, member_id in members])
         assert balances == {0: 5, 100: 25}
-        await assert_mall_consistent()
 
 
 async def test_a_coupon_order_carries_its_codes(miniapp: MiniApp, settings: Settings) -> None:
@@ -290,7 +286,6 @@ async def test_a_coupon_order_carries_its_codes(miniapp: MiniApp, settings: Sett
     assert await state(member_id, item.id) == (400, 1, 1)
     short = await redeem(client, item.id, quantity=2)
     assert (short.status, short.error["code"]) == (409, "out_of_stock")
-    await assert_mall_consistent()
 
 
 async def test_a_benefit_is_listed_while_it_is_valid(
@@ -320,7 +315,6 @@ async def test_a_benefit_is_listed_while_it_is_valid(
     still = (await client.get("/me/benefits")).json()["items"]
     assert [b["code"] for b in still] == ["vip_service"]
     assert await MemberBenefit.filter(member_id=member_id).count() == 2
-    await assert_mall_consistent()
 
 
 async def test_ten_cancels_at_once_refund_once(miniapp: MiniApp, settings: Settings) -> None:
@@ -341,7 +335,6 @@ async def test_ten_cancels_at_once_refund_once(miniapp: MiniApp, settings: Setti
     bare = await client.post(f"/mall/orders/{order['id']}/cancel")
     assert (bare.status, bare.json()["order"]["status"]) == (200, "cancelled")
     assert await state(member_id, item.id) == (500, 10, 1)
-    await assert_mall_consistent()
 
 
 async def test_a_shipped_order_is_confirmed_not_cancelled(
@@ -373,7 +366,6 @@ async def test_a_shipped_order_is_confirmed_not_cancelled(
     assert (again.status, again.json()) == (200, confirmed.json())
     after = await client.post(f"/mall/orders/{order_id}/cancel")
     assert (after.status, after.error["status"]) == (409, "completed")
-    await assert_mall_consistent()
 
 
 async def test_orders_stay_their_members(miniapp: MiniApp, settings: Settings) -> None:
@@ -404,7 +396,6 @@ async def test_orders_stay_their_members(miniapp: MiniApp, settings: Settings) -
     assert (bad.status, bad.error["field"]) == (400, "status")
     assert (await MallOrder.get(id=mine["id"])).status.value == "created"
     assert await balance(alice_id) == 200
-    await assert_mall_consistent()
 
 
 async def test_mall_routes_need_a_session(miniapp: MiniApp) -> None:
