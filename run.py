@@ -43,6 +43,7 @@ def _serve(settings: Settings) -> None:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.startup_heap import freeze_startup_heap
 
     logging.getLogger("scrm").info(
         "serve host=%s port=%s database=%s redis=%s sandbox=%s",
@@ -51,10 +52,10 @@ def _serve(settings: Settings) -> None:
         "redis" if settings.redis.url else "in-process",
         "on" if settings.sandbox.enabled else "off",
     )
-    web.run_app(
-        create_app(settings), host=settings.server.host, port=settings.server.port,
-        print=None, access_log=None,
-    )
+    app = create_app(settings)
+    app.on_startup.append(freeze_startup_heap)
+    web.run_app(app, host=settings.server.host, port=settings.server.port, print=None,
+                access_log=None)
 
 
 def _sandbox(settings: Settings) -> None:

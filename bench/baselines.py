@@ -35,6 +35,22 @@ TOKEN, ENCODING_AES_KEY, CORP_ID = _WECOM.token, _WECOM.encoding_aes_key, _WECOM
 CALLBACK = "/wecom/callback"
 ME = "/miniapp/api/me"
 SCAN = "/miniapp/api/trace/scan"
+# The bench batch's trace timeline (bench/trace_scan.py posts it), as the admin API
+# takes it and as a scan answers it.
+TIMELINE: list[dict[str, Any]] = [
+    {"event_time": time, "biz_step": step, "disposition": disposition, "location": place,
+     "party": party, "details": details}
+    for time, step, disposition, place, party, details in [
+        ("2025-03-01T08:00:00+08:00", "commissioning", "active", "上海一厂", "安心乳业",
+         {"line": "A3"}),
+        ("2025-03-01T15:00:00+08:00", "inspecting", "conformant", "上海一厂质检中心",
+         "安心乳业", {"report": "QA-2025-0301"}),
+        ("2025-03-02T09:00:00+08:00", "packing", "active", "上海一厂", "安心乳业", {}),
+        ("2025-03-03T07:30:00+08:00", "shipping", "in_transit", "上海仓", "顺丰冷运",
+         {"waybill": "SF1234567890"}),
+        ("2025-03-04T18:00:00+08:00", "receiving", "sellable_accessible", "北京朝阳门店",
+         "安心零售", {}),
+    ]]
 # A genuine code's answer as the scan route gives it: the same fields and about its size.
 SCAN_ANSWER: dict[str, Any] = {
     "verdict": "genuine", "reasons": [], "warning": None, "pin_required": False,
@@ -45,7 +61,7 @@ SCAN_ANSWER: dict[str, Any] = {
     "batch": {"lot": "BENCH-2025", "production_date": "2025-03-01",
               "expiry_date": "2099-03-01", "factory": "上海一厂", "region": [],
               "status": "active", "qa_report": None},
-    "trace": [],
+    "trace": TIMELINE,
     "history": {"scans": 1, "verifications": 1, "first_verified_at": "2026-11-23T06:00:00+00:00",
                 "first_verified_city": "上海市"},
     "guide": {"qr_url": "https://work.weixin.qq.com/ca/cawcde0123456789",

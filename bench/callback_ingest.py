@@ -45,6 +45,7 @@ from bench import loadgen
 from bench.cpuload import CpuShare, CpuWatch
 from bench.events import CallbackSigner, synthetic_pairs
 from bench.loadgen import Request, fmt_ms, fmt_rate, write_request_file
+from bench.open_loop import open_loop
 from bench.processes import (
     PYTHON,
     Proc,
@@ -170,7 +171,7 @@ class Bench:
 
     def open_loop(self, port: int, requests: list[Request]) -> loadgen.LoadResult:
         warmup = int(self.args.rate)  # the first second opens connections
-        return asyncio.run(loadgen.open_loop(f"http://127.0.0.1:{port}", requests,
+        return asyncio.run(open_loop(f"http://127.0.0.1:{port}", requests,
                                              rate=self.args.rate, warmup=warmup))
 
     def throughput_set(self) -> list[Request]:

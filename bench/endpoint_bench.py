@@ -14,6 +14,7 @@ from pathlib import Path
 from bench import loadgen
 from bench.cpuload import CpuShare, CpuWatch, cpu_seconds, noisy_note
 from bench.loadgen import LoadResult, Request, fmt_ms, fmt_rate
+from bench.open_loop import open_loop
 from bench.processes import (
     PYTHON,
     Proc,
@@ -118,7 +119,7 @@ class EndpointBench(SandboxBench):
         load = [requests[i % len(requests)] for i in range(count)]
         say(f"  fixed rate {rate:,.0f}/s (open loop), {self.args.duration:g} s ...")
         watch = CpuWatch()
-        endpoint.fixed = r = asyncio.run(loadgen.open_loop(base, load, rate=rate,
+        endpoint.fixed = r = asyncio.run(open_loop(base, load, rate=rate,
                                                            warmup=int(rate)))
         endpoint.cpu.append(watch.stop())
         say(f"    p50 {fmt_ms(r.p50_ms)} ms, p99 {fmt_ms(r.p99_ms)} ms "

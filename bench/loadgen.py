@@ -6,9 +6,7 @@ bench/member_api.py).
   way to saturate a server from the same 2-core box.
 - `closed_loop`: the same in Python (aiohttp client), used when wrk is not installed.
   It needs a core of its own, so it understates the fast servers.
-- `open_loop`: a fixed arrival rate; each request's latency is measured from the time
-  it was *scheduled* to be sent, so a stalled server is charged for the requests queued
-  behind the stall (no coordinated omission).
+- a fixed arrival rate: bench/open_loop.py.
 - `send_all`: send a fixed list of requests over N connections (the burst).
 """
 
@@ -111,7 +109,7 @@ def run_wrk(base_url: str, request_file: str, *, connections: int, duration: flo
     )
 
 
-def _percentile(sorted_values: Sequence[float], q: float) -> float:
+def percentile(sorted_values: Sequence[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
     index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
@@ -165,40 +163,7 @@ async def closed_loop(base_url: str, requests: Sequence[Request], *, connections
     ok = statuses[200]
     return LoadResult("python", sum(statuses.values()), seconds, ok,
                       sum(statuses.values()) - ok, wraps,
-                      _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000,
-                      statuses)
-
-
-async def open_loop(base_url: str, requests: Sequence[Request], *, rate: float,
-                    warmup: int = 0, connections: int = 512) -> LoadResult:
-    """Send request i at start + i/rate whatever happened to the earlier ones; latency of
-    request i = answer time - its scheduled time. The first `warmup` requests (opening
-    connections) are sent but not counted."""
-    n = len(requests)
-    latencies: list[float] = [0.0] * n
-    codes: list[int] = [0] * n
-    async with _session(connections) as session:
-        loop = asyncio.get_running_loop()
-
-        async def one(i: int, scheduled: float) -> None:
-            codes[i] = await _send(session, base_url, requests[i])
-            latencies[i] = loop.time() - scheduled
-
-        start = loop.time() + 0.05
-        tasks = []
-        for i in range(n):
-            scheduled = start + i / rate
-            delay = scheduled - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, scheduled)))
-        await asyncio.gather(*tasks)
-        seconds = loop.time() - start
-    counted = sorted(latencies[warmup:])
-    statuses = Counter(codes[warmup:])
-    ok = statuses[200]
-    return LoadResult("python-open-loop", n - warmup, seconds, ok, (n - warmup) - ok, 0,
-                      _percentile(counted, 50) * 1000, _percentile(counted, 99) * 1000,
+                      percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000,
                       statuses)
 
 

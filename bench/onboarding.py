@@ -51,6 +51,7 @@ from typing import Any
 
 from bench import loadgen
 from bench.cpuload import CpuShare, CpuWatch, cpu_seconds, noisy_note
+from bench.open_loop import open_loop
 from bench.processes import (
     PYTHON,
     Proc,
@@ -226,7 +227,7 @@ class OnboardingBench:
         watch = CpuWatch()
         phase.started = time.time()
         if phase.rate:
-            phase.scans = asyncio.run(loadgen.open_loop(self.sandbox, requests, rate=phase.rate))
+            phase.scans = asyncio.run(open_loop(self.sandbox, requests, rate=phase.rate))
         else:
             phase.scans = asyncio.run(loadgen.send_all(self.sandbox, requests,
                                                        connections=self.args.connections))

@@ -15,8 +15,9 @@ stopped on exit, error or Ctrl-C.
 
 The run:
 1. `run.py sandbox`, one `run.py serve`, the ceiling (`python -m bench.baselines json`).
-   An operator makes a guide in the sandbox, a product (`POST /admin/api/trace/products`)
-   and a batch (`POST /admin/api/trace/batches`).
+   An operator makes a guide in the sandbox, a product (`POST /admin/api/trace/products`),
+   a batch (`POST /admin/api/trace/batches`) and its five-event trace timeline
+   (`POST /admin/api/trace/batches/{lot}/events`; the ceiling answers the same timeline).
 2. Generation: `run.py codes generate --count --generate` for the batch, timed as a
    user runs it (process start, database, CSV for the printer).
 3. Scans: `POST /miniapp/api/trace/scan {"code", "city"}` without a member, each request
@@ -45,6 +46,7 @@ from typing import Any
 import aiohttp
 
 from bench import loadgen
+from bench.baselines import TIMELINE
 from bench.endpoint_bench import Endpoint, EndpointBench, add_load_arguments
 from bench.loadgen import Request, fmt_ms, fmt_rate
 from bench.processes import (
@@ -107,7 +109,8 @@ class TraceScanBench(EndpointBench):
                        "create_missing_tags": True}
             batch = {"gtin": GTIN, "lot": LOT, "production_date": "2025-03-01",
                      "expiry_date": "2099-03-01", "factory": "上海一厂"}
-            for path, body in (("products", product), ("batches", batch)):
+            for path, body in (("products", product), ("batches", batch),
+                               (f"batches/{LOT}/events", {"events": TIMELINE})):
                 async with http.post(f"{self.serve}/admin/api/trace/{path}", json=body,
                                      headers=admin):
                     pass

@@ -25,9 +25,15 @@ class GroupCommit(Generic[K, R]):
         self._run = run
         self._waiting: list[tuple[K, asyncio.Future[R | None]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, key: K) -> R | None:
-        future: asyncio.Future[R | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A group made at import time serves one loop at a time (the tests run each
+            # on a loop of its own): nothing of an earlier loop's carries over.
+            self._loop, self._waiting, self._task = loop, [], None
+        future: asyncio.Future[R | None] = loop.create_future()
         self._waiting.append((key, future))
         if self._task is None:
             self._task = asyncio.create_task(self._drain())

@@ -12,23 +12,24 @@ orders single scans, so exactly one scan of a code is its first verification.
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 
 from bot.group_commit import GroupCommit
 from handlers.ledger import utc
-from handlers.trace_records import BatchFacts, batch_facts, found_codes, record_scans
-from models.trace import CodeScan, TraceCode
+from handlers.trace_records import (
+    BatchFacts,
+    CodeState,
+    batch_facts,
+    found_codes,
+    record_scans,
+)
+from models.trace import CodeScan
 
-K = TypeVar("K")
-R = TypeVar("R")
 # A grouped write that PostgreSQL picked as a deadlock victim (another process locked
 # the same codes in another order) is tried again this many times.
 _DEADLOCK_RETRIES = 3
@@ -38,7 +39,7 @@ _DEADLOCK_RETRIES = 3
 class Found:
     """A stored code and what its batch holds."""
 
-    code: TraceCode
+    code: CodeState
     facts: BatchFacts
 
 
@@ -54,7 +55,7 @@ class Record:
     """A scan to record: `verify` counts a verification; `verdict` is the row's verdict
     unless it verifies (then genuine or already_verified, by who came first)."""
 
-    code: TraceCode
+    code: CodeState
     verify: bool
     city: str
     verdict: str
@@ -69,55 +70,50 @@ class Record:
                        self.client]
 
 
-_groups: weakref.WeakKeyDictionary[Any, dict[str, GroupCommit[Any, Any]]] = (
-    weakref.WeakKeyDictionary())
-
-
-def _group(name: str, run: Callable[[list[K]], Awaitable[dict[K, R]]]) -> GroupCommit[K, R]:
-    """This event loop's group `name` (a group's task lives on one loop)."""
-    groups = _groups.setdefault(asyncio.get_running_loop(), {})
-    if name not in groups:
-        groups[name] = GroupCommit(run)
-    return groups[name]
-
-
 async def _find_all(asks: list[Lookup]) -> dict[Lookup, Found]:
     codes = await found_codes([ask.serial for ask in asks])
+    facts = {batch_id: await batch_facts(batch_id)
+             for batch_id in {code.batch_id for code in codes.values()}}
     out: dict[Lookup, Found] = {}
     for ask in asks:
         code = codes.get(ask.serial)
         if code is None:
             continue
-        facts = await batch_facts(code.batch_id)
-        if facts.batch.gtin == ask.gtin and facts.batch.lot.upper() == ask.lot.upper():
-            out[ask] = Found(code, facts)
+        batch = facts[code.batch_id].batch
+        if batch.gtin == ask.gtin and batch.lot.upper() == ask.lot.upper():
+            out[ask] = Found(code, facts[code.batch_id])
     return out
+
+
+_FIND: GroupCommit[Lookup, Found] = GroupCommit(_find_all)
 
 
 async def find(serial: str, gtin: str, lot: str) -> Found | None:
     """The code `serial` if its batch is (gtin, lot), with its batch, product and guide."""
-    return await _group("find", _find_all)(Lookup(serial, gtin, lot))
+    return await _FIND(Lookup(serial, gtin, lot))
 
 
-async def _record_all(records: list[Record]) -> dict[Record, tuple[TraceCode, bool]]:
-    out: dict[Record, tuple[TraceCode, bool]] = {}
+async def _record_all(records: list[Record]) -> dict[Record, tuple[CodeState, bool]]:
+    out: dict[Record, tuple[CodeState, bool]] = {}
+    if connections.get("default").capabilities.dialect != "postgres":
+        return out
     waiting = records
     while waiting:
         seen: set[str] = set()
         round_: list[Record] = []
         later: list[Record] = []
-        for record in waiting:
-            (later if record.code.serial in seen else round_).append(record)
-            seen.add(record.code.serial)
+        for record_ in waiting:
+            (later if record_.code.serial in seen else round_).append(record_)
+            seen.add(record_.code.serial)
         stored = await _with_retries(round_)
-        for record in round_:
-            code = stored[record.code.serial]
-            out[record] = (code, record.verify and code.verifications == 1)
+        for record_ in round_:
+            code = stored[record_.code.serial]
+            out[record_] = (code, record_.verify and code.verifications == 1)
         waiting = later
     return out
 
 
-async def _with_retries(round_: list[Record]) -> dict[str, TraceCode]:
+async def _with_retries(round_: list[Record]) -> dict[str, CodeState]:
     for attempt in range(_DEADLOCK_RETRIES + 1):
         try:
             return await record_scans([r.values for r in round_])
@@ -128,10 +124,11 @@ async def _with_retries(round_: list[Record]) -> dict[str, TraceCode]:
     raise AssertionError("unreachable")
 
 
-async def record(record_: Record) -> tuple[TraceCode, bool] | None:
+_RECORD: GroupCommit[Record, tuple[CodeState, bool]] = GroupCommit(_record_all)
+
+
+async def record(record_: Record) -> tuple[CodeState, bool] | None:
     """Count and store a scan that earns no points with others in one statement
     (PostgreSQL): the code after it and whether it was the first verification. None
     on another database (the caller records it in a transaction of its own)."""
-    if connections.get("default").capabilities.dialect != "postgres":
-        return None
-    return await _group("record", _record_all)(record_)
+    return await _RECORD(record_)

@@ -2,7 +2,8 @@
 traceability feature (bench/trace_scan.py), and tortoise's query building cost more
 than the queries themselves (as for handlers/member_sessions.authenticate). Each
 statement's text is built once per dialect; rows become models with the same
-`_init_from_db` tortoise uses.
+`_init_from_db` tortoise uses, except a code's row: it becomes a `CodeState`, a plain
+value several times cheaper to build, as every scan reads one and writes one.
 
 - `found_codes`: codes by their serials, in one read;
 - `batch_facts`: a batch with its product, "add your guide" channel and trace events in
@@ -43,6 +44,36 @@ class Guide:
     channel_state: str
 
 
+@dataclass(frozen=True, slots=True)
+class CodeState:
+    """A code's row as a scan judges and answers it."""
+
+    serial: str
+    batch_id: int
+    verified_at: datetime | None
+    verified_city: str | None
+    verifications: int
+    scans: int
+    locked_at: datetime | None
+
+
+_STATE_COLUMNS = ", ".join(f'"{name}"' for name in CodeState.__slots__)
+_INSTANT = TraceCode._meta.fields_map["verified_at"]
+
+
+def _instant(value: Any) -> datetime | None:
+    """A timestamp as the driver gave it (asyncpg: a datetime; SQLite: text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return _INSTANT.to_python_value(value)  # type: ignore[no-any-return]
+
+
+def code_state(row: dict[str, Any]) -> CodeState:
+    return CodeState(str(row["serial"]), int(row["batch_id"]), _instant(row["verified_at"]),
+                     row["verified_city"], int(row["verifications"]), int(row["scans"]),
+                     _instant(row["locked_at"]))
+
+
 def _table(model: type[Model]) -> str:
     return f'"{model._meta.db_table}"'
 
@@ -77,7 +108,7 @@ def _db_value(model: type[Model], name: str, value: Any) -> Any:
 BATCH_CACHE_SECONDS = 10.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BatchFacts:
     batch: Batch
     product: Product | None
@@ -120,14 +151,14 @@ def forget_batch(batch_id: int) -> None:
     _facts.forget(batch_id)
 
 
-async def found_codes(serials: list[str]) -> dict[str, TraceCode]:
+async def found_codes(serials: list[str]) -> dict[str, CodeState]:
     """The stored codes among `serials`, in one read."""
     conn = connections.get("default")
     where, params = id_list(conn.capabilities.dialect, 0, serials, column='"serial"',
                             array_type="text")
     rows = await conn.execute_query_dict(
-        f"SELECT * FROM {_table(TraceCode)} WHERE {where}", params)
-    return {str(row["serial"]): TraceCode._init_from_db(**row) for row in rows}
+        f"SELECT {_STATE_COLUMNS} FROM {_table(TraceCode)} WHERE {where}", params)
+    return {str(row["serial"]): code_state(row) for row in rows}
 
 
 async def cities_since(serial: str, since: datetime) -> list[str]:
@@ -162,23 +193,24 @@ def _insert_sql(m: list[str]) -> str:
     return f"INSERT INTO {_table(CodeScan)} ({_SCAN_COLUMNS}) VALUES ({', '.join(m)})"
 
 
-def _scan_params(code: TraceCode, verify: bool, city: str, member_id: int | None,
+def _scan_params(code: CodeState, verify: bool, city: str, member_id: int | None,
                  now: datetime) -> list[Any]:
     return [1 if verify else 0, _db_value(TraceCode, "verified_at", utc(now)), city or None,
             member_id, code.serial]
 
 
-def _counted(rows: list[dict[str, Any]], verify: bool) -> tuple[TraceCode, bool]:
-    stored = TraceCode._init_from_db(**rows[0])
+def _counted(rows: list[dict[str, Any]], verify: bool) -> tuple[CodeState, bool]:
+    stored = code_state(rows[0])
     return stored, verify and stored.verifications == 1
 
 
-async def count_scan(conn: BaseDBAsyncClient, code: TraceCode, *, verify: bool, city: str,
-                     member_id: int | None, now: datetime) -> tuple[TraceCode, bool]:
+async def count_scan(conn: BaseDBAsyncClient, code: CodeState, *, verify: bool, city: str,
+                     member_id: int | None, now: datetime) -> tuple[CodeState, bool]:
     """In the caller's transaction: count the scan (see `_update_sql`). Returns the code
     as stored after it, and whether this scan was the first verification."""
     rows = await conn.execute_query_dict(
-        _sql("count", conn.capabilities.dialect, lambda m: _update_sql(m) + " RETURNING *", 5),
+        _sql("count", conn.capabilities.dialect,
+             lambda m: f"{_update_sql(m)} RETURNING {_STATE_COLUMNS}", 5),
         _scan_params(code, verify, city, member_id, now))
     return _counted(rows, verify)
 
@@ -211,21 +243,20 @@ def _record_many_sql() -> str:
         f'i AS (INSERT INTO {_table(CodeScan)} ({_SCAN_COLUMNS}) SELECT "serial", "v.at", '
         '"v.city", NULL, CASE WHEN "v.verify" <> 1 THEN "v.verdict" WHEN "verifications" = 1 '
         'THEN \'genuine\' ELSE \'already_verified\' END, "v.client" FROM u) '
-        f'SELECT {", ".join(chr(34) + c + chr(34) for c in sorted(TraceCode._meta.db_fields))} '
-        'FROM u')
+        f"SELECT {_STATE_COLUMNS} FROM u")
 
 
 _RECORD_MANY = _record_many_sql()
 
 
-async def record_scans(rows: list[list[Any]]) -> dict[str, TraceCode]:
+async def record_scans(rows: list[list[Any]]) -> dict[str, CodeState]:
     """PostgreSQL: record scans of distinct codes that earn no points, each row
     [serial, verify (0/1), at, city, verdict, client], in one statement; the codes as
     stored after it, by serial."""
     conn = connections.get("default")
     columns = list(zip(*rows, strict=True))
     stored = await conn.execute_query_dict(_RECORD_MANY, [list(c) for c in columns])
-    return {str(row["serial"]): TraceCode._init_from_db(**row) for row in stored}
+    return {str(row["serial"]): code_state(row) for row in stored}
 
 
 async def count_pin_failure(serial: str, max_attempts: int, now: datetime) -> int:

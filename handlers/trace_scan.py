@@ -35,21 +35,24 @@ import hashlib
 import hmac
 import logging
 import re
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from redis.asyncio import Redis
 
 from bot.settings import Settings, TraceSettings
 from handlers.ledger import UnknownMember
-from handlers.local_cache import LocalCache
 from handlers.member_cache import announcing_transaction
 from handlers.points_rules import award_scan
 from handlers.trace_codes import pin_of
 from handlers.trace_groups import Found, Record, find, record
 from handlers.trace_links import BadLink, read_code
 from handlers.trace_records import (
-    Guide,
+    BatchFacts,
+    CodeState,
     cities_since,
     count_pin_failure,
     count_scan,
@@ -64,7 +67,7 @@ from handlers.trace_verdicts import (
     judge,
     warning_of,
 )
-from models.trace import Batch, Product, TraceCode, TraceEvent
+from models.trace import Batch
 
 log = logging.getLogger("scrm.trace")
 
@@ -97,8 +100,8 @@ class WrongPin(Exception):
 
 @dataclass(frozen=True)
 class ScanResult:
-    """The answer to a scan. `code` is as stored after this scan; code, batch, product,
-    events and guide are None/empty for `not_genuine`."""
+    """The answer to a scan. `code` is as stored after this scan; `code` and `facts`
+    (the batch with its product, trace events and guide) are None for `not_genuine`."""
 
     verdict: Verdict
     reasons: tuple[str, ...] = ()
@@ -106,11 +109,12 @@ class ScanResult:
     pin_required: bool = False
     points_awarded: int = 0
     recorded: bool = False
-    code: TraceCode | None = None
-    batch: Batch | None = None
-    product: Product | None = None
-    events: tuple[TraceEvent, ...] = ()
-    guide: Guide | None = None
+    code: CodeState | None = None
+    facts: BatchFacts | None = None
+
+    @property
+    def batch(self) -> Batch | None:
+        return self.facts.batch if self.facts is not None else None
 
 
 def is_crawler(user_agent: str) -> bool:
@@ -119,7 +123,12 @@ def is_crawler(user_agent: str) -> bool:
 
 def client_key(trace: TraceSettings, address: str) -> str:
     """The keyed hash a client address is known by (rate limits, `CodeScan.client`)."""
-    digest = hmac.new(trace.pin_key.encode(), f"client|{address}".encode(), hashlib.sha256)
+    return _client_key(trace.pin_key, address)
+
+
+@lru_cache(maxsize=65536)
+def _client_key(key: str, address: str) -> str:
+    digest = hmac.new(key.encode(), f"client|{address}".encode(), hashlib.sha256)
     return digest.hexdigest()[:CLIENT_HASH_CHARS]
 
 
@@ -129,8 +138,9 @@ def clean_city(city: str) -> str:
     return city.strip()[:MAX_CITY_CHARS].encode("utf-8", "ignore").decode("utf-8").strip()
 
 
-# Clients this process refused, by their minute's key.
-_limited: LocalCache[bool] = LocalCache(2 * WINDOW_SECONDS)
+# Per Redis (one per app): the minute keys of clients this process saw use up their
+# minute, with when that minute's key expires (by `time.monotonic`).
+_limited: weakref.WeakKeyDictionary[Redis, dict[str, float]] = weakref.WeakKeyDictionary()
 
 
 class FailureLimit:
@@ -148,18 +158,25 @@ class FailureLimit:
 
     def check(self) -> None:
         """Refuse a client this process saw use up its minute."""
-        if _limited.get(self.key):
+        limited = _limited.get(self.redis)
+        until = limited.get(self.key) if limited else None
+        if until is not None and until > time.monotonic():
             raise RateLimited(self.retry_after)
 
     async def count(self) -> None:
         """Count a failure; refuse it when it is over the limit (concurrent failures
         that all passed `check`)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(self.key)
-            pipe.expire(self.key, WINDOW_SECONDS * 2)
-            count, _ = await pipe.execute()
+        count = await self.redis.incr(self.key)
+        if count == 1:
+            # Not atomic with the INCR, and need not be: the key names its minute, so a
+            # counter left without its expiry by a crash is never read again.
+            await self.redis.expire(self.key, WINDOW_SECONDS * 2)
         if int(count) >= self.limit:
-            _limited.put(self.key, True)
+            limited = _limited.setdefault(self.redis, {})
+            now = time.monotonic()
+            for key in [k for k, until in limited.items() if until <= now]:
+                del limited[key]
+            limited[self.key] = now + 2 * WINDOW_SECONDS
         if int(count) > self.limit:
             raise RateLimited(self.retry_after)
 
@@ -196,11 +213,11 @@ async def scan(text: str, *, member_id: int | None, city: str, client: str, user
         code, verdict, points = await _record(
             code, verdict, verify=verifies and not pin_required, city=city,
             member_id=member_id, client=who, settings=settings, now=now)
-    log.info("trace.scan serial=%s verdict=%s recorded=%s member=%s client=%s", code.serial,
+    # A recorded scan is its `code_scan` row; the log line is for debugging (-v).
+    log.debug("trace.scan serial=%s verdict=%s recorded=%s member=%s client=%s", code.serial,
              verdict.value, person, member_id, who)
     return ScanResult(verdict, judgement.reasons, warning_of(verdict, code.verifications, trace),
-                      pin_required, points, person, code, batch, found.facts.product,
-                      tuple(events), found.facts.guide)
+                      pin_required, points, person, code, found.facts)
 
 
 async def _find(text: str, trace: TraceSettings) -> Found | str:
@@ -231,9 +248,9 @@ async def _pin_failed(serial: str, trace: TraceSettings, limit: FailureLimit,
     raise WrongPin(max(0, trace.pin_max_attempts - failures))
 
 
-async def _record(code: TraceCode, verdict: Verdict, *, verify: bool, city: str,
+async def _record(code: CodeState, verdict: Verdict, *, verify: bool, city: str,
                   member_id: int | None, client: str, settings: Settings,
-                  now: datetime) -> tuple[TraceCode, Verdict, int]:
+                  now: datetime) -> tuple[CodeState, Verdict, int]:
     """Record a person's scan in one transaction (verifying the code when `verify`, and
     awarding the first verifier's points): the code as stored after it, the verdict
     (genuine only for the first verification) and the points awarded."""

@@ -31,7 +31,8 @@ from enum import StrEnum
 
 from bot.settings import TraceSettings
 from handlers.points_rules import local_day
-from models.trace import Batch, BatchStatus, BizStep, TraceCode, TraceEvent
+from handlers.trace_records import CodeState
+from models.trace import Batch, BatchStatus, BizStep, TraceEvent
 
 
 class Verdict(StrEnum):
@@ -87,7 +88,7 @@ def is_expired(batch: Batch, now: datetime) -> bool:
     return batch.expiry_date is not None and batch.expiry_date < local_day(now)
 
 
-def suspicions(code: TraceCode, batch: Batch, events: Sequence[TraceEvent], *, city: str,
+def suspicions(code: CodeState, batch: Batch, events: Sequence[TraceEvent], *, city: str,
                recent_cities: Iterable[str], now: datetime,
                trace: TraceSettings) -> tuple[str, ...]:
     """Every reason to doubt this scan of a stored code (see the module docstring);
@@ -107,7 +108,7 @@ def suspicions(code: TraceCode, batch: Batch, events: Sequence[TraceEvent], *, c
     return tuple(reasons)
 
 
-def judge(code: TraceCode, batch: Batch, events: Sequence[TraceEvent], *, city: str,
+def judge(code: CodeState, batch: Batch, events: Sequence[TraceEvent], *, city: str,
           recent_cities: Iterable[str], now: datetime, trace: TraceSettings) -> Judgement:
     """The verdict on a stored code of a matching batch, before this scan is recorded:
     genuine while the code was never verified, already_verified after."""

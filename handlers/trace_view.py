@@ -12,14 +12,16 @@ whether its signature was right.
 
 from __future__ import annotations
 
+import json
+import weakref
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from bot.settings import TraceSettings
 from handlers.trace_links import CodeRef, code_uri
-from handlers.trace_records import Guide
+from handlers.trace_records import BatchFacts, CodeState, Guide
 from handlers.trace_scan import ScanResult
-from models.trace import Batch, Product, TraceCode, TraceEvent
+from models.trace import Batch, Product, TraceEvent
 
 
 def instant(value: datetime | None) -> str | None:
@@ -34,7 +36,7 @@ def local_time(moment: datetime, offset: str) -> datetime:
                                                        minutes=int(minutes or 0))))
 
 
-def code_json(code: TraceCode, batch: Batch, trace: TraceSettings) -> dict[str, str]:
+def code_json(code: CodeState, batch: Batch, trace: TraceSettings) -> dict[str, str]:
     ref = CodeRef(batch.gtin, batch.lot, code.serial)
     return {"gtin": ref.gtin, "lot": ref.lot, "serial": ref.serial,
             "uri": code_uri(trace.base_url, ref)}
@@ -70,7 +72,7 @@ def event_json(event: TraceEvent) -> dict[str, Any]:
     }
 
 
-def history_json(code: TraceCode) -> dict[str, Any]:
+def history_json(code: CodeState) -> dict[str, Any]:
     return {"scans": code.scans, "verifications": code.verifications,
             "first_verified_at": instant(code.verified_at),
             "first_verified_city": code.verified_city or None}
@@ -83,24 +85,54 @@ def guide_json(guide: Guide | None) -> dict[str, str] | None:
     return {"qr_url": guide.qr_url, "channel_state": guide.channel_state}
 
 
-def scan_json(result: ScanResult, trace: TraceSettings) -> dict[str, Any]:
+def facts_json(facts: BatchFacts | None) -> dict[str, Any]:
+    """The part of the answer every scan of a batch shares."""
+    if facts is None:
+        return {"product": None, "batch": None, "trace": [], "guide": None}
+    return {
+        "product": product_json(facts.product) if facts.product is not None else None,
+        "batch": batch_json(facts.batch),
+        "trace": [event_json(event) for event in facts.events],
+        "guide": guide_json(facts.guide),
+    }
+
+
+def _own_json(result: ScanResult, trace: TraceSettings) -> dict[str, Any]:
+    """The part of the answer that is this scan's."""
     answer: dict[str, Any] = {
         "verdict": result.verdict.value,
         "reasons": list(result.reasons),
         "warning": result.warning,
         "pin_required": result.pin_required,
         "points_awarded": result.points_awarded,
-        "code": None, "product": None, "batch": None, "trace": [], "history": None,
-        "guide": None,
+        "code": None,
+        "history": None,
     }
-    if result.code is None or result.batch is None:
-        return answer
-    answer.update({
-        "code": code_json(result.code, result.batch, trace),
-        "product": product_json(result.product) if result.product is not None else None,
-        "batch": batch_json(result.batch),
-        "trace": [event_json(event) for event in result.events],
-        "history": history_json(result.code),
-        "guide": guide_json(result.guide),
-    })
+    if result.code is not None and result.batch is not None:
+        answer["code"] = code_json(result.code, result.batch, trace)
+        answer["history"] = history_json(result.code)
     return answer
+
+
+def scan_json(result: ScanResult, trace: TraceSettings) -> dict[str, Any]:
+    facts = result.facts if result.code is not None else None
+    return {**_own_json(result, trace), **facts_json(facts)}
+
+
+# The shared part as JSON object members, encoded once per cached BatchFacts (a batch
+# read again, after a recall or new events, is a new BatchFacts).
+_JSON = json.JSONEncoder(ensure_ascii=False)
+_shared: weakref.WeakKeyDictionary[BatchFacts, str] = weakref.WeakKeyDictionary()
+
+
+def scan_body(result: ScanResult, trace: TraceSettings) -> bytes:
+    """`scan_json(result)` as UTF-8 JSON, its shared part encoded once per batch: the
+    batch's trace timeline is most of an answer, and the same for every unit."""
+    facts = result.facts if result.code is not None else None
+    if facts is None:
+        return _JSON.encode(scan_json(result, trace)).encode()
+    shared = _shared.get(facts)
+    if shared is None:
+        shared = _shared[facts] = _JSON.encode(facts_json(facts))[1:-1]
+    own = _JSON.encode(_own_json(result, trace))
+    return f"{own[:-1]}, {shared}}}".encode()

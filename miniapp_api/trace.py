@@ -25,7 +25,7 @@ from bot.request_clock import app_now
 from handlers.member_sessions import authenticate
 from handlers.trace_links import MAX_URI_CHARS
 from handlers.trace_scan import MAX_CITY_CHARS, RateLimited, WrongPin, scan
-from handlers.trace_view import scan_json
+from handlers.trace_view import scan_body
 from miniapp_api.auth import public
 from miniapp_api.body import read_object
 from miniapp_api.errors import TooManyRequests, Unauthorized
@@ -79,17 +79,18 @@ async def scan_route(request: web.Request) -> web.Response:
     code = body.text("code", max_chars=MAX_URI_CHARS)
     pin = _optional_text(body, "pin", MAX_PIN_CHARS)
     city = _optional_text(body, "city", MAX_CITY_CHARS) or ""
-    settings = request.config_dict[SETTINGS]
+    config = request.config_dict
+    settings = config[SETTINGS]
     try:
         result = await scan(code, member_id=member_id, city=city, client=request.remote or "",
                             user_agent=request.headers.get("User-Agent", ""), pin=pin,
-                            settings=settings, redis=request.config_dict[REDIS],
-                            now=app_now(request))
+                            settings=settings, redis=config[REDIS], now=app_now(request))
     except RateLimited as exc:
         raise ScanRateLimited(exc) from None
     except WrongPin as exc:
         raise WrongPinRefused(exc) from None
-    return web.json_response(scan_json(result, settings.trace))
+    return web.Response(body=scan_body(result, settings.trace), content_type="application/json",
+                        charset="utf-8")
 
 
 routes = [web.post("/trace/scan", scan_route)]

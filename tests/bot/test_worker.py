@@ -76,12 +76,23 @@ async def test_worker_killed_mid_job_loses_nothing_and_processes_once(
         await db.close_db()
 
 
+async def _line_with(proc: asyncio.subprocess.Process, text: str) -> str:
+    assert proc.stdout is not None
+    while line := (await proc.stdout.readline()).decode():
+        if text in line:
+            return line.strip()
+    raise AssertionError(f"the process ended without logging {text!r}")
+
+
 async def test_serve_is_healthy_and_passes_wecom_url_verification(
     settings: Settings, sandbox: SandboxConsole
 ) -> None:
     url = settings.server.base_url
-    async with cli_process(settings, "serve"):
+    async with cli_process(settings, "serve") as server:
         await wait_for(lambda: _healthy(url), what="server up")
+        # Its startup objects are out of the collector's full passes (bot/startup_heap.py).
+        frozen = await asyncio.wait_for(_line_with(server, "startup heap frozen"), 10)
+        assert int(frozen.rpartition("objects=")[2]) > 10_000, frozen
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{url}/healthz") as response:
                 assert await response.json() == {"database": "ok", "redis": "ok", "queue": "ok"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +40,7 @@ from handlers.trace_verdicts import (
     UNKNOWN_CODE,
     Verdict,
 )
-from handlers.trace_view import scan_json
+from handlers.trace_view import scan_body, scan_json
 from models.points import PointsEntry
 from models.trace import Batch, BatchStatus, BizStep, CodeScan, TraceCode
 from tests.handlers.points_world import T0, assert_ledger_consistent, balance, new_member
@@ -104,6 +105,7 @@ async def test_first_scan_is_genuine_then_already_verified_with_a_warning(rt: Ru
                                  "first_verified_city": "上海市"}
     assert answer["guide"] == {"qr_url": GUIDE_QR, "channel_state": f"ax{GTIN}"}
     assert (answer["pin_required"], answer["points_awarded"]) == (False, 10)
+    assert json.loads(scan_body(first, rt.settings.trace)) == answer
 
     warn_after = rt.settings.trace.warn_after_verifications
     later = [await scan_as(rt, url, city="北京市", now=NOW + timedelta(days=2 + i))
@@ -112,6 +114,9 @@ async def test_first_scan_is_genuine_then_already_verified_with_a_warning(rt: Ru
     assert [r.warning is not None for r in later] == [False] * (warn_after - 1) + [True]
     assert f"{warn_after + 1} 次" in (later[-1].warning or "")
     history = scan_json(later[-1], rt.settings.trace)["history"]
+    # The API's body: the batch's shared part encoded once, this scan's part anew.
+    assert json.loads(scan_body(later[-1], rt.settings.trace)) == scan_json(
+        later[-1], rt.settings.trace)
     assert history["first_verified_city"] == "上海市" and history["verifications"] == 4
     scans = await CodeScan.filter(serial=serial).order_by("id")
     assert [s.verdict for s in scans] == ["genuine"] + ["already_verified"] * warn_after
@@ -174,8 +179,12 @@ async def test_a_lowercase_lot_verifies_from_an_uppercased_url(rt: Runtime) -> N
 
 async def test_precedence_recalled_expired_suspicious_then_genuine(rt: Runtime) -> None:
     batch, url, serial = await one_code(rt, region=["北京"], expiry_date=date(2025, 3, 1))
+    before = await scan_as(rt, url)
     await recall_batch(batch, now=NOW)
-    assert (await scan_as(rt, url)).verdict == Verdict.RECALLED
+    recalled = await scan_as(rt, url)
+    assert (before.verdict, recalled.verdict) == (Verdict.EXPIRED, Verdict.RECALLED)
+    bodies = [json.loads(scan_body(r, rt.settings.trace)) for r in (before, recalled)]
+    assert [b["batch"]["status"] for b in bodies] == ["active", "recalled"]
     # Changes with no handler yet (un-recall, an expiry edit) forget the scan's
     # per-process batch cache as a handler would.
     await Batch.filter(id=batch.id).update(status=BatchStatus.ACTIVE)
@@ -186,13 +195,14 @@ async def test_precedence_recalled_expired_suspicious_then_genuine(rt: Runtime) 
     doubted = await scan_as(rt, url)
     assert (doubted.verdict, doubted.reasons) == (Verdict.SUSPICIOUS, (OUTSIDE_REGION,))
     code = await stored(serial)
-    assert (code.verified_at, code.verifications, code.scans) == (None, 0, 3)
+    assert (code.verified_at, code.verifications, code.scans) == (None, 0, 4)
     assert (await scan_as(rt, url, city="北京市")).verdict == Verdict.GENUINE
     assert (await scan_as(rt, url, city="北京市")).verdict == Verdict.ALREADY_VERIFIED
     # A verified code scanned outside the region is suspicious, not already_verified.
     assert (await scan_as(rt, url)).verdict == Verdict.SUSPICIOUS
     assert [s.verdict for s in await CodeScan.filter(serial=serial).order_by("id")] == [
-        "recalled", "expired", "suspicious", "genuine", "already_verified", "suspicious"]
+        "expired", "recalled", "expired", "suspicious", "genuine", "already_verified",
+        "suspicious"]
 
 
 async def test_expiry_is_judged_by_the_date_in_shanghai(rt: Runtime) -> None:

@@ -30,6 +30,14 @@ def test_a_serial_verifies_for_its_gtin_and_lot() -> None:
         assert check_serial(KEYS, GTIN, LOT.upper(), serial.lower()) == serial
 
 
+def test_printed_serials_keep_verifying() -> None:
+    """A serial made by an earlier release (its tag computed by hand at the time) still
+    verifies: the encoding of tags never changes under printed codes."""
+    assert check_serial(KEYS, GTIN, LOT, "1ABCDEFGHJ2KHQR6B52T") == "1ABCDEFGHJ2KHQR6B52T"
+    with pytest.raises(ForgedSerial):
+        check_serial(KEYS, GTIN, LOT, "1ABCDEFGHJ2KHQR6B52V")
+
+
 def test_every_tampering_is_refused() -> None:
     serial = make_serial(KEYS, "1", GTIN, LOT)
     for position in range(SERIAL_CHARS):
