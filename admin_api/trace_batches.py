@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +22,8 @@ from admin_api.trace_input import batch_spec, gtin_filter
 from bot.pagination import Page
 from bot.request_clock import app_now
 from handlers.trace_catalog import create_batch, find_batch, recall_batch, timeline
-from models.trace import Batch, BatchStatus, Product, TraceCode, TraceEvent
+from handlers.trace_view import event_json
+from models.trace import Batch, BatchStatus, Product, TraceCode
 
 log = logging.getLogger("scrm.admin")
 
@@ -48,20 +48,6 @@ def batch_json(batch: Batch, product: Product) -> dict[str, Any]:
         "pin_required": batch.pin_required,
         "recalled_at": iso(batch.recalled_at),
         "product": {"gtin": product.gtin, "name": product.name},
-    }
-
-
-def event_json(event: TraceEvent) -> dict[str, Any]:
-    """The event with its time in the zone it happened in (`time_zone_offset`)."""
-    zone = datetime.strptime(event.time_zone_offset, "%z").tzinfo
-    return {
-        "event_time": iso(event.event_time.astimezone(zone)),
-        "time_zone_offset": event.time_zone_offset,
-        "biz_step": event.biz_step.value,
-        "disposition": event.disposition,
-        "location": event.location,
-        "party": event.party,
-        "details": dict(event.details),
     }
 
 

@@ -20,6 +20,7 @@ from bench.processes import (
     Proc,
     SandboxBench,
     add_pool_size_argument,
+    bench_env,
     free_port,
     print_report,
     say,
@@ -75,6 +76,15 @@ class EndpointBench(SandboxBench):
         self.endpoints = endpoints
         self.checks: list[tuple[str, bool]] = []
         self.profiles: list[Path] = []
+
+    def server_settings(self) -> dict[str, str]:
+        """The settings (`SCRM__…` overrides) the benchmark's server runs with."""
+        return {}
+
+    def env(self) -> dict[str, str]:
+        return bench_env(self.log_dir, self.args.database_url, self.args.redis_url,
+                         self.sandbox_port, self.args.pool_size,
+                         SCRM__SERVER__PORT=str(self.serve_port), **self.server_settings())
 
     def start(self) -> None:
         """The sandbox, `run.py serve` and the ceiling, each answering."""

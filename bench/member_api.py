@@ -55,7 +55,6 @@ from bench.loadgen import Request, fmt_ms, fmt_rate
 from bench.miniapp_members import log_in_members
 from bench.processes import (
     add_store_arguments,
-    bench_env,
     bench_parser,
     check_store_arguments,
     cpu_model,
@@ -89,11 +88,8 @@ class MemberApiBench(EndpointBench):
         self.tokens: list[str] = []
         self.login_seconds = 0.0
 
-    def env(self) -> dict[str, str]:
-        return bench_env(self.log_dir, self.args.database_url, self.args.redis_url,
-                         self.sandbox_port, self.args.pool_size,
-                         SCRM__SERVER__PORT=str(self.serve_port),
-                         SCRM__MEMBERS__LOGIN_PER_MINUTE=str(10 * self.args.members + 100))
+    def server_settings(self) -> dict[str, str]:
+        return {"SCRM__MEMBERS__LOGIN_PER_MINUTE": str(10 * self.args.members + 100)}
 
     def check_answers(self) -> None:
         """The measured routes do their work: a member's own profile for a good token,

@@ -9,9 +9,11 @@ The order of work keeps forgers and enumerators away from the database:
    refused with `RateLimited` before anything else;
 2. the text must be a GS1 Digital Link of ours (`read_code`), and the serial's HMAC
    tag must match its GTIN and lot (`check_serial`): pure computation;
-3. one joined read of the code with its batch, product and guide channel (the GTIN
-   equal, the lot equal but for case: a scanner may uppercase the whole URL); the
-   reads and writes are plain SQL in handlers/trace_records.py.
+3. the code's row by its serial, and its batch with the product, guide channel and
+   timeline (kept per process for a few seconds), the GTIN equal and the lot equal but
+   for case (a scanner may uppercase the whole URL); under load the lookups of
+   concurrent scans share one statement (handlers/trace_groups.py), and the reads and
+   writes are plain SQL in handlers/trace_records.py.
 A failure at 2 or 3 is the verdict `not_genuine` and counts against the client; so do
 wrong PINs. A failure past the limit is itself refused, so however many arrive at
 once, a client learns at most the limit's worth of answers a minute.
@@ -21,12 +23,13 @@ preview, a chat app's link fetcher, a headless browser, curl or Wget) get the sa
 answer computed without recording anything: no scan, no verification, no points. Their
 failures still count against their address (a User-Agent is the client's to choose).
 
-A person's scan is recorded in one transaction: `scans` + 1 and a `CodeScan` row, and
-when the verdict lets it verify (genuine or already_verified, the scratch PIN given
-when the batch wants one), `verifications` + 1; the first verification is a
-conditional UPDATE (`WHERE verified_at IS NULL`), so of any number of concurrent first
-scans exactly one is `genuine` and it alone earns the member points
-(`award_scan`, ledger key `scan:<serial>`, in the same transaction).
+A person's scan is recorded atomically: `scans` + 1 and a `CodeScan` row, and when the
+verdict lets it verify (genuine or already_verified, the scratch PIN given when the
+batch wants one), `verifications` + 1; the first verification's time, city and member
+are set only while `verified_at` is NULL, so of any number of concurrent first scans
+exactly one is `genuine`. A member's scan is recorded in a transaction of its own with
+the first verifier's points (`award_scan`, ledger key `scan:<serial>`); scans without
+a member are recorded together, one statement for many (PostgreSQL).
 """
 
 from __future__ import annotations
