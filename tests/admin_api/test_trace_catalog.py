@@ -1,7 +1,8 @@
 """The 安心码 catalogue routes over HTTP against the WeCom sandbox: products come with
 their anxin_code channel, batches and events are refused by field, events arrive one at
 a time, as a list or as a CSV file and are stored once, a lot shared by products needs
-its GTIN, and a batch is recalled once."""
+its GTIN, a batch is recalled once, and a shopper who scans a code and adds the guide
+arrives tagged with the product."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import aiohttp
 import pytest
 
 from bot.settings import Settings
-from models.channels import Channel, ChannelKind
+from models.channels import Attribution, Channel, ChannelKind
+from models.events import EventStatus, InboxEvent
 from models.trace import Batch, Product, TraceCode, TraceEvent
 from tests.admin_api.conftest import GUIDES, NOT_A_GUIDE, AdminClient, admin_client, contact_way
+from tests.apphost import wait_for
 from tests.bot.sandbox.wecom_api import WeComApi
 from tests.handlers.points_world import T0
+from tests.handlers.trace_world import make_codes
 from tests.sandbox_fixtures import SandboxConsole
 
 ADD_WAY = "externalcontact/add_contact_way"
@@ -321,3 +325,42 @@ async def test_a_batch_is_recalled_once(trace: AdminClient, clock: Clock) -> Non
     stored = await Batch.get(id=created["id"])
     assert stored.recalled_at == T0
     assert (await trace.get("/trace/batches/L1")).json()["status"] == "recalled"
+
+
+async def _events_done() -> bool:
+    return not await InboxEvent.filter(
+        status__in=[EventStatus.PENDING, EventStatus.PROCESSING]).exists()
+
+
+async def test_a_scanner_who_adds_the_guide_arrives_tagged_with_the_product(
+        settings: Settings, corp: SandboxConsole, wecom_api: WeComApi) -> None:
+    """The journey from a pack to a guide: an operator makes the product and its batch, a
+    shopper scans a code, the answer's QR is the product's channel, and the shopper who
+    adds the guide through it is attributed to that channel and carries its tags."""
+    async with admin_client(settings, worker=True) as admin:
+        product = await new_product(admin, MILK, tags=[{"group": "安心码", "name": "奶粉"}],
+                                    create_missing_tags=True)
+        await new_batch(admin, MILK, "L2025A")
+        batch = await Batch.get(lot="L2025A")
+        (row,) = await make_codes(batch, 1, settings)
+        async with aiohttp.ClientSession() as http, http.post(
+                f"{admin.base_url}/miniapp/api/trace/scan",
+                json={"code": row["url"], "city": "上海市"}) as reply:
+            assert reply.status == 200
+            answer = await reply.json()
+        channel = await Channel.get(id=product["channel"]["id"])
+        assert answer["verdict"] == "genuine"
+        assert answer["guide"] == {"qr_url": channel.qr_code, "channel_state": f"ax{MILK}"}
+
+        assert channel.config_id is not None
+        added = await corp.scan(channel.config_id, name="扫码的顾客")
+        external_userid = added["relation"]["external_userid"]
+        await wait_for(_events_done, what="the add processed")
+        detail = await wecom_api.get("externalcontact/get", await wecom_api.token(),
+                                     external_userid=external_userid)
+        [follow] = detail["follow_user"]
+        assert follow["state"] == f"ax{MILK}"
+        assert len(channel.tag_ids) == 1
+        assert [t["tag_id"] for t in follow["tags"]] == channel.tag_ids
+        attribution = await Attribution.get(external_userid=external_userid)
+        assert attribution.channel_id == channel.id
