@@ -37,14 +37,13 @@ def encode(host: str, request: Request) -> bytes:
 
 
 class _Connection(asyncio.Protocol):
-    """One keep-alive connection; `done(status)` is called when an answer is complete
-    (FAILED when the connection broke or the answer was not one we can read)."""
+    """One keep-alive connection; it tells its generator when an answer is complete,
+    and when it closed."""
 
     def __init__(self, generator: _Generator) -> None:
         self.generator = generator
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.busy = False
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -53,7 +52,6 @@ class _Connection(asyncio.Protocol):
 
     def send(self, data: bytes) -> None:
         assert self.transport is not None
-        self.busy = True
         self.transport.write(data)
 
     def data_received(self, data: bytes) -> None:
@@ -65,22 +63,17 @@ class _Connection(asyncio.Protocol):
         length = next((int(line.split(b":", 1)[1]) for line in head[1:]
                        if line[:15].lower() == b"content-length:"), None)
         if length is None:  # chunked or close-delimited: not what our servers answer
-            self._finish(FAILED)
+            self.generator.answered(self, FAILED)
             return
         if len(self.buffer) < end + 4 + length:
             return
         status = int(head[0].split(b" ", 2)[1])
         del self.buffer[:end + 4 + length]
-        self._finish(status)
-
-    def _finish(self, status: int) -> None:
-        self.busy = False
         self.generator.answered(self, status)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self.busy:
-            self._finish(FAILED)
+        self.generator.lost(self)
 
 
 class _Generator:
@@ -105,17 +98,28 @@ class _Generator:
     def scheduled(self, i: int) -> float:
         return self.start + i / self.rate
 
-    def answered(self, conn: _Connection, status: int) -> None:
-        i = self.in_flight.pop(conn)
+    def done(self, i: int, status: int) -> None:
         self.latencies[i] = self.loop.time() - self.scheduled(i)
         self.statuses[i] = status
         self.left -= 1
+        if self.left == 0 and not self.finished.done():
+            self.finished.set_result(None)
+
+    def answered(self, conn: _Connection, status: int) -> None:
+        self.done(self.in_flight.pop(conn), status)
         if not conn.closed:
             self.idle.append(conn)
         if self.waiting:
             self.dispatch(self.waiting.popleft())
-        if self.left == 0 and not self.finished.done():
-            self.finished.set_result(None)
+
+    def lost(self, conn: _Connection) -> None:
+        """A connection closed: its place may be opened again, and a request it carried
+        failed."""
+        self.opened -= 1
+        if conn in self.in_flight:
+            self.done(self.in_flight.pop(conn), FAILED)
+        if self.waiting:
+            self.dispatch(self.waiting.popleft())
 
     def dispatch(self, i: int) -> None:
         while self.idle:
@@ -136,11 +140,7 @@ class _Generator:
                                                         *self.address)
         except OSError:
             self.opened -= 1
-            self.statuses[i] = FAILED
-            self.latencies[i] = self.loop.time() - self.scheduled(i)
-            self.left -= 1
-            if self.left == 0 and not self.finished.done():
-                self.finished.set_result(None)
+            self.done(i, FAILED)
             return
         self.in_flight[conn] = i
         conn.send(self.payloads[i])
@@ -163,7 +163,10 @@ class _Generator:
                 for j in [*self.in_flight.values(), *self.waiting]:
                     self.statuses[j] = FAILED
                     self.latencies[j] = self.loop.time() - self.scheduled(j)
-        for conn in [*self.idle, *self.in_flight]:
+        connections = [*self.idle, *self.in_flight]
+        self.waiting.clear()  # what is left was counted failed: closing sends nothing
+        self.in_flight.clear()
+        for conn in connections:
             if conn.transport is not None:
                 conn.transport.close()
         return self.loop.time() - self.start

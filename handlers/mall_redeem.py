@@ -114,9 +114,9 @@ async def place_order(member_id: int, item: MallItem, ask: Redemption, settings:
                       now: datetime) -> tuple[MallOrder, bool]:
     """The redemption's transaction for `item` as the request read it, which sets what
     the order costs (its price × quantity); whether it is sold is decided on the item
-    and the member as they are once the transaction holds their rows. (the order,
-    whether it is new); raises RedeemRefused, KeyReused or the ledger's UnknownMember,
-    and nothing changes then.
+    and the member as they are once the transaction holds their rows. Returns the order
+    and whether it is new; raises RedeemRefused, KeyReused or the ledger's
+    UnknownMember, and nothing changes then.
 
     A price changed since the item was read refuses the order `price_changed`: the
     offer it was decided on is withdrawn. The shopper confirmed the price the shelf showed

@@ -12,11 +12,10 @@ orders single scans, so exactly one scan of a code is its first verification.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise import connections
 from tortoise.exceptions import OperationalError
 
 from bot.group_commit import GroupCommit
@@ -27,6 +26,7 @@ from handlers.trace_records import (
     batch_facts,
     found_codes,
     record_scans,
+    verified_first,
 )
 from models.trace import CodeScan
 
@@ -50,6 +50,9 @@ class Lookup:
     lot: str
 
 
+_AT = CodeScan._meta.fields_map["at"]
+
+
 @dataclass(eq=False)
 class Record:
     """A scan to record: `verify` counts a verification; `verdict` is the row's verdict
@@ -61,13 +64,12 @@ class Record:
     verdict: str
     client: str
     now: datetime
-    values: list[Any] = field(init=False)
 
-    def __post_init__(self) -> None:
-        db = CodeScan._meta.fields_map["at"]
-        self.values = [self.code.serial, 1 if self.verify else 0,
-                       db.to_db_value(utc(self.now), CodeScan), self.city, self.verdict,
-                       self.client]
+    def row(self) -> list[Any]:
+        """As `record_scans` takes it."""
+        return [self.code.serial, 1 if self.verify else 0,
+                _AT.to_db_value(utc(self.now), CodeScan), self.city, self.verdict,
+                self.client]
 
 
 async def _find_all(asks: list[Lookup]) -> dict[Lookup, Found]:
@@ -95,8 +97,6 @@ async def find(serial: str, gtin: str, lot: str) -> Found | None:
 
 async def _record_all(records: list[Record]) -> dict[Record, tuple[CodeState, bool]]:
     out: dict[Record, tuple[CodeState, bool]] = {}
-    if connections.get("default").capabilities.dialect != "postgres":
-        return out
     waiting = records
     while waiting:
         seen: set[str] = set()
@@ -108,7 +108,7 @@ async def _record_all(records: list[Record]) -> dict[Record, tuple[CodeState, bo
         stored = await _with_retries(round_)
         for record_ in round_:
             code = stored[record_.code.serial]
-            out[record_] = (code, record_.verify and code.verifications == 1)
+            out[record_] = (code, verified_first(code, record_.verify))
         waiting = later
     return out
 
@@ -116,7 +116,7 @@ async def _record_all(records: list[Record]) -> dict[Record, tuple[CodeState, bo
 async def _with_retries(round_: list[Record]) -> dict[str, CodeState]:
     for attempt in range(_DEADLOCK_RETRIES + 1):
         try:
-            return await record_scans([r.values for r in round_])
+            return await record_scans([r.row() for r in round_])
         except OperationalError as exc:
             deadlock = getattr(exc.__cause__, "sqlstate", "") == "40P01"
             if not deadlock or attempt == _DEADLOCK_RETRIES:
@@ -127,8 +127,10 @@ async def _with_retries(round_: list[Record]) -> dict[str, CodeState]:
 _RECORD: GroupCommit[Record, tuple[CodeState, bool]] = GroupCommit(_record_all)
 
 
-async def record(record_: Record) -> tuple[CodeState, bool] | None:
-    """Count and store a scan that earns no points with others in one statement
-    (PostgreSQL): the code after it and whether it was the first verification. None
-    on another database (the caller records it in a transaction of its own)."""
-    return await _RECORD(record_)
+async def record(record_: Record) -> tuple[CodeState, bool]:
+    """PostgreSQL: count and store a scan that earns no points with others in one
+    statement; the code after it and whether it was the first verification."""
+    done = await _RECORD(record_)
+    if done is None:  # pragma: no cover - _record_all answers every record it is given
+        raise RuntimeError(f"scan of {record_.code.serial} not recorded")
+    return done

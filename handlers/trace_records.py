@@ -118,12 +118,17 @@ class BatchFacts:
 
 _facts: LocalCache[BatchFacts] = LocalCache(BATCH_CACHE_SECONDS)
 
-_BATCH_SQL = (
-    f"SELECT {_columns(Batch, 'b', 'batch')}, {_columns(Product, 'p', 'product')}, "
-    'g."qr_code" AS "guide.qr_code", g."state" AS "guide.state" '
-    f"FROM {_table(Batch)} b LEFT JOIN {_table(Product)} p ON p.\"id\" = b.\"product_id\" "
-    f"LEFT JOIN {_table(Channel)} g ON g.\"id\" = p.\"channel_id\" AND g.\"deleted_at\" IS NULL "
-    'WHERE b."id" = {}')
+def _batch_sql(m: list[str]) -> str:
+    return (f"SELECT {_columns(Batch, 'b', 'batch')}, {_columns(Product, 'p', 'product')}, "
+            'g."qr_code" AS "guide.qr_code", g."state" AS "guide.state" '
+            f'FROM {_table(Batch)} b LEFT JOIN {_table(Product)} p ON p."id" = b."product_id" '
+            f'LEFT JOIN {_table(Channel)} g ON g."id" = p."channel_id" '
+            f'AND g."deleted_at" IS NULL WHERE b."id" = {m[0]}')
+
+
+def _events_sql(m: list[str]) -> str:
+    return (f'SELECT * FROM {_table(TraceEvent)} WHERE "batch_id" = {m[0]} '
+            'ORDER BY "event_time", "id"')
 
 
 async def batch_facts(batch_id: int) -> BatchFacts:
@@ -133,11 +138,9 @@ async def batch_facts(batch_id: int) -> BatchFacts:
     if cached is not None:
         return cached
     conn = connections.get("default")
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    row = (await conn.execute_query_dict(_BATCH_SQL.format(mark), [batch_id]))[0]
-    events = await conn.execute_query_dict(
-        f'SELECT * FROM {_table(TraceEvent)} WHERE "batch_id" = {mark} '
-        'ORDER BY "event_time", "id"', [batch_id])
+    dialect = conn.capabilities.dialect
+    row = (await conn.execute_query_dict(_sql("batch", dialect, _batch_sql, 1), [batch_id]))[0]
+    events = await conn.execute_query_dict(_sql("events", dialect, _events_sql, 1), [batch_id])
     return _facts.put(batch_id, BatchFacts(
         _model(Batch, row, "batch"),
         _model(Product, row, "product") if row["product.id"] is not None else None,
@@ -193,15 +196,10 @@ def _insert_sql(m: list[str]) -> str:
     return f"INSERT INTO {_table(CodeScan)} ({_SCAN_COLUMNS}) VALUES ({', '.join(m)})"
 
 
-def _scan_params(code: CodeState, verify: bool, city: str, member_id: int | None,
-                 now: datetime) -> list[Any]:
-    return [1 if verify else 0, _db_value(TraceCode, "verified_at", utc(now)), city or None,
-            member_id, code.serial]
-
-
-def _counted(rows: list[dict[str, Any]], verify: bool) -> tuple[CodeState, bool]:
-    stored = code_state(rows[0])
-    return stored, verify and stored.verifications == 1
+def verified_first(stored: CodeState, verify: bool) -> bool:
+    """Whether a scan that left the code as `stored` was its first verification (see
+    `_update_sql`)."""
+    return verify and stored.verifications == 1
 
 
 async def count_scan(conn: BaseDBAsyncClient, code: CodeState, *, verify: bool, city: str,
@@ -211,8 +209,10 @@ async def count_scan(conn: BaseDBAsyncClient, code: CodeState, *, verify: bool, 
     rows = await conn.execute_query_dict(
         _sql("count", conn.capabilities.dialect,
              lambda m: f"{_update_sql(m)} RETURNING {_STATE_COLUMNS}", 5),
-        _scan_params(code, verify, city, member_id, now))
-    return _counted(rows, verify)
+        [1 if verify else 0, _db_value(TraceCode, "verified_at", utc(now)), city or None,
+         member_id, code.serial])
+    stored = code_state(rows[0])
+    return stored, verified_first(stored, verify)
 
 
 async def insert_scan(conn: BaseDBAsyncClient, serial: str, *, now: datetime, city: str,

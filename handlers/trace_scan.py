@@ -254,16 +254,15 @@ async def _pin_failed(serial: str, trace: TraceSettings, limit: FailureLimit,
 async def _record(code: CodeState, verdict: Verdict, *, verify: bool, city: str,
                   member_id: int | None, client: str, settings: Settings,
                   now: datetime) -> tuple[CodeState, Verdict, int]:
-    """Record a person's scan in one transaction (verifying the code when `verify`, and
-    awarding the first verifier's points): the code as stored after it, the verdict
-    (genuine only for the first verification) and the points awarded."""
-    if member_id is None:
-        done = await record(Record(code, verify, city, verdict.value, client, now))
-        if done is not None:
-            stored, first = done
-            if verify:
-                verdict = Verdict.GENUINE if first else Verdict.ALREADY_VERIFIED
-            return stored, verdict, 0
+    """Record a person's scan (verifying the code when `verify`, and awarding the first
+    verifier's points): the code as stored after it, the verdict (genuine only for the
+    first verification) and the points awarded. Without a member on PostgreSQL, with
+    other scans in one statement; else in a transaction of its own."""
+    if member_id is None and not settings.database.is_sqlite:
+        stored, first = await record(Record(code, verify, city, verdict.value, client, now))
+        if verify:
+            verdict = Verdict.GENUINE if first else Verdict.ALREADY_VERIFIED
+        return stored, verdict, 0
     points = 0
     async with announcing_transaction() as conn:
         stored, first = await count_scan(conn, code, verify=verify, city=city,

@@ -108,15 +108,14 @@ def _own_json(result: ScanResult, trace: TraceSettings) -> dict[str, Any]:
         "code": None,
         "history": None,
     }
-    if result.code is not None and result.batch is not None:
-        answer["code"] = code_json(result.code, result.batch, trace)
+    if result.code is not None and result.facts is not None:
+        answer["code"] = code_json(result.code, result.facts.batch, trace)
         answer["history"] = history_json(result.code)
     return answer
 
 
 def scan_json(result: ScanResult, trace: TraceSettings) -> dict[str, Any]:
-    facts = result.facts if result.code is not None else None
-    return {**_own_json(result, trace), **facts_json(facts)}
+    return {**_own_json(result, trace), **facts_json(result.facts)}
 
 
 # The shared part as JSON object members, encoded once per cached BatchFacts (a batch
@@ -128,7 +127,7 @@ _shared: weakref.WeakKeyDictionary[BatchFacts, str] = weakref.WeakKeyDictionary(
 def scan_body(result: ScanResult, trace: TraceSettings) -> bytes:
     """`scan_json(result)` as UTF-8 JSON, its shared part encoded once per batch: the
     batch's trace timeline is most of an answer, and the same for every unit."""
-    facts = result.facts if result.code is not None else None
+    facts = result.facts
     if facts is None:
         return _JSON.encode(scan_json(result, trace)).encode()
     shared = _shared.get(facts)
